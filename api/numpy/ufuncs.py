@@ -1,0 +1,589 @@
+"""Elementwise functions of irax.numpy (NumPy's ufuncs), built on lax primitives.
+
+Arguments are converted, promoted (weak types respected) and broadcast by NumPy's
+rules first.  Transcendental functions promote integers to the default float.
+"""
+import numpy as np
+
+from irax.core import dtypes
+from irax.core.primitives import elementwise as ew
+from irax.core.tensor import Tensor
+
+from .util import asarray_arg, convert, promote_args, promote_args_inexact
+
+lax = ew.LAX_FUNCTIONS
+
+__all__ = [
+    "add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "divmod",
+    "remainder", "mod", "fmod", "power", "float_power", "negative", "positive", "abs",
+    "absolute", "fabs", "sign", "floor", "ceil", "round", "around", "trunc", "fix", "rint",
+    "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "cbrt", "square",
+    "reciprocal", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "sinh",
+    "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "maximum", "minimum", "fmax", "fmin",
+    "clip", "where", "logaddexp", "logaddexp2", "hypot", "isnan", "isinf", "isfinite",
+    "isposinf", "isneginf", "signbit", "nan_to_num", "heaviside", "sinc", "deg2rad",
+    "rad2deg", "degrees", "radians", "copysign", "equal", "not_equal", "less",
+    "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "logical_not",
+    "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "invert",
+    "left_shift", "right_shift", "real", "imag", "conj", "conjugate", "angle", "isclose",
+    "asin", "acos", "atan", "atan2", "asinh", "acosh", "atanh", "pow", "bitwise_invert",
+    "bitwise_left_shift", "bitwise_right_shift",
+]
+
+
+def _inexact_unary(name, prim_name):
+    def fn(x):
+        (x,) = promote_args_inexact(name, x)
+        return lax[prim_name](x)
+    fn.__name__ = name
+    fn.__doc__ = f"`jnp.{name}(x)`: elementwise, as `numpy.{name}` (ints become floats)."
+    return fn
+
+
+exp = _inexact_unary("exp", "exp")
+exp2 = _inexact_unary("exp2", "exp2")
+expm1 = _inexact_unary("expm1", "expm1")
+log = _inexact_unary("log", "log")
+log1p = _inexact_unary("log1p", "log1p")
+sqrt = _inexact_unary("sqrt", "sqrt")
+sin = _inexact_unary("sin", "sin")
+cos = _inexact_unary("cos", "cos")
+tan = _inexact_unary("tan", "tan")
+arcsin = asin = _inexact_unary("arcsin", "asin")
+arccos = acos = _inexact_unary("arccos", "acos")
+arctan = atan = _inexact_unary("arctan", "atan")
+sinh = _inexact_unary("sinh", "sinh")
+cosh = _inexact_unary("cosh", "cosh")
+tanh = _inexact_unary("tanh", "tanh")
+arcsinh = asinh = _inexact_unary("arcsinh", "asinh")
+arccosh = acosh = _inexact_unary("arccosh", "acosh")
+arctanh = atanh = _inexact_unary("arctanh", "atanh")
+
+
+def cbrt(x):
+    """`jnp.cbrt(x)`: real cube root."""
+    (x,) = promote_args_inexact("cbrt", x)
+    return lax["cbrt"](x)
+
+
+def log2(x):
+    """`jnp.log2(x)`: base-2 logarithm."""
+    (x,) = promote_args_inexact("log2", x)
+    return lax["div"](lax["log"](x), lax["log"](np.asarray(2, x.dtype)))
+
+
+def log10(x):
+    """`jnp.log10(x)`: base-10 logarithm."""
+    (x,) = promote_args_inexact("log10", x)
+    return lax["div"](lax["log"](x), lax["log"](np.asarray(10, x.dtype)))
+
+
+def _binary(name, prim_name, inexact=False):
+    promote = promote_args_inexact if inexact else promote_args
+
+    def fn(x1, x2):
+        x1, x2 = promote(name, x1, x2)
+        return lax[prim_name](x1, x2)
+    fn.__name__ = name
+    fn.__doc__ = f"`jnp.{name}(x1, x2)`: elementwise with broadcasting, as `numpy.{name}`."
+    return fn
+
+
+add = _binary("add", "add")
+subtract = _binary("subtract", "sub")
+multiply = _binary("multiply", "mul")
+true_divide = divide = _binary("true_divide", "div", inexact=True)
+arctan2 = atan2 = _binary("arctan2", "atan2", inexact=True)
+maximum = _binary("maximum", "max")
+minimum = _binary("minimum", "min")
+equal = _binary("equal", "eq")
+not_equal = _binary("not_equal", "ne")
+less = _binary("less", "lt")
+less_equal = _binary("less_equal", "le")
+greater = _binary("greater", "gt")
+greater_equal = _binary("greater_equal", "ge")
+
+
+def _bitwise(name, prim_name):
+    def fn(x1, x2):
+        x1, x2 = promote_args(name, x1, x2)
+        if not (x1.dtype == dtypes.bool_ or dtypes.is_integer(x1.dtype)):
+            raise TypeError(f"{name} needs boolean or integer arguments, got {x1.dtype}")
+        return lax[prim_name](x1, x2)
+    fn.__name__ = name
+    fn.__doc__ = f"`jnp.{name}(x1, x2)`: elementwise bitwise op on bool/integer arrays."
+    return fn
+
+
+bitwise_and = _bitwise("bitwise_and", "and")
+bitwise_or = _bitwise("bitwise_or", "or")
+bitwise_xor = _bitwise("bitwise_xor", "xor")
+
+
+def _logical(name, prim_name):
+    def fn(x1, x2):
+        x1, x2 = promote_args(name, x1, x2)
+        return lax[prim_name](_as_bool(x1), _as_bool(x2))
+    fn.__name__ = name
+    fn.__doc__ = f"`jnp.{name}(x1, x2)`: elementwise logical op (non-zero is True)."
+    return fn
+
+
+def _as_bool(x: Tensor) -> Tensor:
+    return x if x.dtype == dtypes.bool_ else lax["ne"](x, convert(asarray_arg("", 0), x.dtype))
+
+
+logical_and = _logical("logical_and", "and")
+logical_or = _logical("logical_or", "or")
+logical_xor = _logical("logical_xor", "xor")
+
+
+def logical_not(x):
+    """`jnp.logical_not(x)`: elementwise NOT of truth values."""
+    return lax["not"](_as_bool(asarray_arg("logical_not", x)))
+
+
+def bitwise_not(x):
+    """`jnp.bitwise_not(x)` / `invert`: bitwise NOT (logical NOT for bool)."""
+    x = asarray_arg("bitwise_not", x)
+    return lax["not"](x)
+
+
+invert = bitwise_invert = bitwise_not
+
+
+def left_shift(x1, x2):
+    """`jnp.left_shift(x1, x2)`: `x1 << x2` on integers."""
+    x1, x2 = promote_args("left_shift", x1, x2)
+    return lax["shift_left"](x1, x2)
+
+
+def right_shift(x1, x2):
+    """`jnp.right_shift(x1, x2)`: arithmetic shift for signed, logical for unsigned."""
+    x1, x2 = promote_args("right_shift", x1, x2)
+    op = "shift_right_logical" if x1.dtype.kind == "u" else "shift_right_arithmetic"
+    return lax[op](x1, x2)
+
+
+bitwise_left_shift, bitwise_right_shift = left_shift, right_shift
+
+
+def negative(x):
+    """`jnp.negative(x)`: `-x`."""
+    return lax["neg"](asarray_arg("negative", x))
+
+
+def positive(x):
+    """`jnp.positive(x)`: `+x` (a copy of x's value)."""
+    return asarray_arg("positive", x)
+
+
+def absolute(x):
+    """`jnp.abs(x)`: magnitude (complex → real dtype); identity on unsigned and bool."""
+    x = asarray_arg("abs", x)
+    if x.dtype.kind in "ub":
+        return x
+    return lax["abs"](x)
+
+
+abs = absolute  # noqa: A001 - NumPy's name
+
+
+def fabs(x):
+    """`jnp.fabs(x)`: absolute value of real numbers, as floats."""
+    (x,) = promote_args_inexact("fabs", x)
+    return lax["abs"](x)
+
+
+def sign(x):
+    """`jnp.sign(x)`: -1, 0 or 1 (x/|x| for complex; NaN stays NaN)."""
+    x = asarray_arg("sign", x)
+    if x.dtype.kind == "u":
+        return convert(lax["ne"](x, convert(asarray_arg("", 0), x.dtype)), x.dtype)
+    return lax["sign"](x)
+
+
+def floor(x):
+    """`jnp.floor(x)`: largest integer ≤ x (integers unchanged)."""
+    x = asarray_arg("floor", x)
+    return x if not dtypes.is_float(x.dtype) else lax["floor"](x)
+
+
+def ceil(x):
+    """`jnp.ceil(x)`: smallest integer ≥ x (integers unchanged)."""
+    x = asarray_arg("ceil", x)
+    return x if not dtypes.is_float(x.dtype) else lax["ceil"](x)
+
+
+def trunc(x):
+    """`jnp.trunc(x)`: rounds towards zero."""
+    x = asarray_arg("trunc", x)
+    if not dtypes.is_float(x.dtype):
+        return x
+    return where(lax["lt"](x, convert(asarray_arg("", 0), x.dtype)), lax["ceil"](x),
+                 lax["floor"](x))
+
+
+fix = trunc
+
+
+def rint(x):
+    """`jnp.rint(x)`: rounds to the nearest integer, halves to even."""
+    (x,) = promote_args_inexact("rint", x)
+    return ew.round(x, 1)
+
+
+def round(a, decimals: int = 0, out=None):  # noqa: A001 - NumPy's name
+    """`jnp.round(a, decimals=0)`: rounds half to even at `decimals` decimal places."""
+    if out is not None:
+        raise NotImplementedError("irax arrays are immutable: the `out` argument is not "
+                                  "supported")
+    a = asarray_arg("round", a)
+    if not dtypes.is_inexact(a.dtype):
+        if decimals >= 0:
+            return a
+        return convert(multiply(round(true_divide(a, 10 ** -decimals), 0), 10 ** -decimals),
+                       a.dtype)
+    if dtypes.is_complex(a.dtype):
+        return lax["complex"](round(real(a), decimals), round(imag(a), decimals))
+    if decimals == 0:
+        return ew.round(a, 1)
+    factor = convert(asarray_arg("", 10.0 ** decimals), a.dtype)
+    return lax["div"](ew.round(lax["mul"](a, factor), 1), factor)
+
+
+around = round
+
+
+def square(x):
+    """`jnp.square(x)`: `x * x`."""
+    return ew.integer_pow(asarray_arg("square", x), 2)
+
+
+def reciprocal(x):
+    """`jnp.reciprocal(x)`: `1 / x` (floats for integer input, as jax)."""
+    (x,) = promote_args_inexact("reciprocal", x)
+    return ew.integer_pow(x, -1)
+
+
+def power(x1, x2):
+    """`jnp.power(x1, x2)`: `x1 ** x2`; a Python int exponent uses exact repeated
+    multiplication (`lax.integer_pow`), integer arrays use exponentiation by squaring."""
+    if isinstance(x2, int) and not isinstance(x2, bool):
+        x1 = asarray_arg("power", x1)
+        if dtypes.is_integer(x1.dtype) and x2 < 0:
+            raise ValueError("Integers to negative integer powers are not allowed.")
+        return ew.integer_pow(x1, x2)
+    x1, x2 = promote_args("power", x1, x2)
+    if dtypes.is_inexact(x1.dtype):
+        return lax["pow"](x1, x2)
+    if x1.dtype == dtypes.bool_:
+        return logical_or(x1, logical_not(x2))
+    return _integer_power(x1, x2)
+
+
+pow = power  # noqa: A001 - NumPy's name
+
+
+def _integer_power(base, exponent):
+    one = convert(asarray_arg("", 1), base.dtype)
+    acc = lax["add"](lax["mul"](base, convert(asarray_arg("", 0), base.dtype)), one)
+    for _ in range(8 * base.dtype.itemsize):
+        odd = lax["ne"](lax["and"](exponent, one), convert(asarray_arg("", 0), base.dtype))
+        acc = where(odd, lax["mul"](acc, base), acc)
+        base = lax["mul"](base, base)
+        exponent = lax["shift_right_logical"](exponent, one)
+    return acc
+
+
+def float_power(x1, x2):
+    """`jnp.float_power(x1, x2)`: power computed in the default float dtype (or wider)."""
+    x1, x2 = promote_args_inexact("float_power", x1, x2)
+    return lax["pow"](x1, x2)
+
+
+def floor_divide(x1, x2):
+    """`jnp.floor_divide(x1, x2)`: `x1 // x2`, rounding towards minus infinity."""
+    x1, x2 = promote_args("floor_divide", x1, x2)
+    if dtypes.is_integer(x1.dtype):
+        q = lax["div"](x1, x2)
+        zero = convert(asarray_arg("", 0), x1.dtype)
+        if x1.dtype.kind == "u":
+            return q
+        inexact = lax["ne"](lax["rem"](x1, x2), zero)
+        flip = lax["ne"](lax["lt"](x1, zero), lax["lt"](x2, zero))
+        return where(logical_and(inexact, flip), lax["sub"](q, convert(asarray_arg(
+            "", 1), x1.dtype)), q)
+    if x1.dtype == dtypes.bool_:
+        raise TypeError("floor_divide does not accept bool arguments")
+    if dtypes.is_complex(x1.dtype):
+        raise TypeError("floor_divide does not accept complex arguments")
+    return _float_divmod(x1, x2)[0]
+
+
+def _float_divmod(x1, x2):
+    mod = lax["rem"](x1, x2)
+    div = lax["div"](lax["sub"](x1, mod), x2)
+    zero = convert(asarray_arg("", 0), x1.dtype)
+    fix_sign = logical_and(lax["ne"](mod, zero),
+                           lax["ne"](lax["lt"](x2, zero), lax["lt"](mod, zero)))
+    one = convert(asarray_arg("", 1), x1.dtype)
+    div = where(fix_sign, lax["sub"](div, one), div)
+    mod = where(fix_sign, lax["add"](mod, x2), mod)
+    return ew.round(div, 1), mod
+
+
+def remainder(x1, x2):
+    """`jnp.remainder(x1, x2)` / `mod`: `x1 % x2` with the sign of the divisor."""
+    x1, x2 = promote_args("remainder", x1, x2)
+    r = lax["rem"](x1, x2)
+    if x1.dtype.kind == "u":
+        return r
+    zero = convert(asarray_arg("", 0), x1.dtype)
+    fix_sign = logical_and(lax["ne"](r, zero), lax["ne"](lax["lt"](r, zero),
+                                                      lax["lt"](x2, zero)))
+    return where(fix_sign, lax["add"](r, x2), r)
+
+
+mod = remainder
+
+
+def divmod(x1, x2):  # noqa: A001 - NumPy's name
+    """`jnp.divmod(x1, x2)`: `(x1 // x2, x1 % x2)`."""
+    return floor_divide(x1, x2), remainder(x1, x2)
+
+
+def fmod(x1, x2):
+    """`jnp.fmod(x1, x2)`: remainder with the sign of the dividend (C's fmod)."""
+    x1, x2 = promote_args("fmod", x1, x2)
+    return lax["rem"](x1, x2)
+
+
+def fmax(x1, x2):
+    """`jnp.fmax(x1, x2)`: elementwise maximum that ignores NaNs."""
+    x1, x2 = promote_args("fmax", x1, x2)
+    return where(isnan(x1), x2, where(isnan(x2), x1, lax["max"](x1, x2)))
+
+
+def fmin(x1, x2):
+    """`jnp.fmin(x1, x2)`: elementwise minimum that ignores NaNs."""
+    x1, x2 = promote_args("fmin", x1, x2)
+    return where(isnan(x1), x2, where(isnan(x2), x1, lax["min"](x1, x2)))
+
+
+def where(condition, x=None, y=None, /):
+    """`jnp.where(condition, x, y)`: `x` where condition is true, else `y` (broadcast).
+
+    With only `condition`, returns `nonzero(condition)` (concrete values only).
+    """
+    if x is None and y is None:
+        from .indexing import nonzero
+        return nonzero(condition)
+    if x is None or y is None:
+        raise ValueError("where: pass either only `condition`, or `condition`, `x` and `y`")
+    condition = asarray_arg("where", condition)
+    x, y = promote_args("where", x, y)
+    condition, x, y = _broadcast3(condition, x, y)
+    return ew.select(_as_bool(condition), x, y)
+
+
+def _broadcast3(c, x, y):
+    from .util import broadcast_shapes, broadcast_to_shape
+    shape = broadcast_shapes("where", c.shape, x.shape, y.shape)
+    c = broadcast_to_shape(c, shape) if c.shape else c
+    return c, broadcast_to_shape(x, shape), broadcast_to_shape(y, shape)
+
+
+def clip(a, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002
+    """`jnp.clip(a, a_min, a_max)`: limits values to `[a_min, a_max]` (either may be None)."""
+    lo = a_min if min is None else min
+    hi = a_max if max is None else max
+    a = asarray_arg("clip", a)
+    if lo is not None:
+        a = maximum(a, lo)
+    if hi is not None:
+        a = minimum(a, hi)
+    return a
+
+
+def logaddexp(x1, x2):
+    """`jnp.logaddexp(x1, x2)`: `log(exp(x1) + exp(x2))` without overflow."""
+    x1, x2 = promote_args_inexact("logaddexp", x1, x2)
+    amax = lax["max"](x1, x2)
+    delta = lax["sub"](x1, x2)
+    safe = lax["add"](amax, lax["log1p"](lax["exp"](lax["neg"](lax["abs"](delta)))))
+    return where(isnan(delta), lax["add"](x1, x2), safe)
+
+
+def logaddexp2(x1, x2):
+    """`jnp.logaddexp2(x1, x2)`: `log2(2**x1 + 2**x2)` without overflow."""
+    x1, x2 = promote_args_inexact("logaddexp2", x1, x2)
+    ln2 = convert(asarray_arg("", float(np.log(2))), x1.dtype)
+    return lax["div"](logaddexp(lax["mul"](x1, ln2), lax["mul"](x2, ln2)), ln2)
+
+
+def hypot(x1, x2):
+    """`jnp.hypot(x1, x2)`: `sqrt(x1**2 + x2**2)` without intermediate overflow."""
+    x1, x2 = promote_args_inexact("hypot", x1, x2)
+    a, b = lax["abs"](x1), lax["abs"](x2)
+    big, small = lax["max"](a, b), lax["min"](a, b)
+    zero = convert(asarray_arg("", 0), big.dtype)
+    safe_big = where(lax["eq"](big, zero), convert(asarray_arg("", 1), big.dtype), big)
+    ratio = lax["div"](small, safe_big)
+    out = lax["mul"](big, lax["sqrt"](lax["add"](convert(asarray_arg("", 1), big.dtype),
+                                                 lax["mul"](ratio, ratio))))
+    return where(lax["eq"](big, zero), zero, where(isinf(big), big, out))
+
+
+def isnan(x):
+    """`jnp.isnan(x)`: True where x is NaN."""
+    x = asarray_arg("isnan", x)
+    return lax["ne"](x, x)
+
+
+def isinf(x):
+    """`jnp.isinf(x)`: True where x is +inf or -inf."""
+    x = asarray_arg("isinf", x)
+    if not dtypes.is_inexact(x.dtype):
+        return lax["ne"](x, x)
+    if dtypes.is_complex(x.dtype):
+        return logical_or(isinf(real(x)), isinf(imag(x)))
+    return lax["eq"](lax["abs"](x), convert(asarray_arg("", float("inf")), x.dtype))
+
+
+def isposinf(x):
+    """`jnp.isposinf(x)`: True where x is +inf."""
+    x = asarray_arg("isposinf", x)
+    return logical_and(isinf(x), lax["gt"](x, convert(asarray_arg("", 0), x.dtype)))
+
+
+def isneginf(x):
+    """`jnp.isneginf(x)`: True where x is -inf."""
+    x = asarray_arg("isneginf", x)
+    return logical_and(isinf(x), lax["lt"](x, convert(asarray_arg("", 0), x.dtype)))
+
+
+def isfinite(x):
+    """`jnp.isfinite(x)`: True where x is neither infinite nor NaN."""
+    x = asarray_arg("isfinite", x)
+    if not dtypes.is_inexact(x.dtype):
+        return lax["eq"](x, x)
+    if dtypes.is_complex(x.dtype):
+        return logical_and(isfinite(real(x)), isfinite(imag(x)))
+    return lax["is_finite"](x)
+
+
+def signbit(x):
+    """`jnp.signbit(x)`: True where the sign bit is set (-0.0 included)."""
+    x = asarray_arg("signbit", x)
+    if dtypes.is_integer(x.dtype) or x.dtype == dtypes.bool_:
+        return lax["lt"](x, convert(asarray_arg("", 0), x.dtype)) if x.dtype.kind == "i" \
+            else lax["ne"](x, x)
+    int_dtype = np.dtype(f"i{x.dtype.itemsize}")
+    return lax["lt"](ew.bitcast_convert_type(x, int_dtype),
+                     convert(asarray_arg("", 0), int_dtype))
+
+
+def copysign(x1, x2):
+    """`jnp.copysign(x1, x2)`: magnitude of x1 with the sign of x2."""
+    x1, x2 = promote_args_inexact("copysign", x1, x2)
+    mag = lax["abs"](x1)
+    return where(signbit(x2), lax["neg"](mag), mag)
+
+
+def nan_to_num(x, copy: bool = True, nan: float = 0.0, posinf=None, neginf=None):
+    """`jnp.nan_to_num(x)`: NaN → `nan`, ±inf → the dtype's largest/smallest finite value."""
+    x = asarray_arg("nan_to_num", x)
+    if not dtypes.is_inexact(x.dtype):
+        return x
+    if dtypes.is_complex(x.dtype):
+        return lax["complex"](nan_to_num(real(x), nan=nan, posinf=posinf, neginf=neginf),
+                              nan_to_num(imag(x), nan=nan, posinf=posinf, neginf=neginf))
+    info = dtypes.finfo(x.dtype)
+    posinf = float(info.max) if posinf is None else posinf
+    neginf = float(info.min) if neginf is None else neginf
+    x = where(isnan(x), convert(asarray_arg("", nan), x.dtype), x)
+    x = where(isposinf(x), convert(asarray_arg("", posinf), x.dtype), x)
+    return where(isneginf(x), convert(asarray_arg("", neginf), x.dtype), x)
+
+
+def heaviside(x1, x2):
+    """`jnp.heaviside(x1, x2)`: 0 for x1 < 0, x2 for x1 == 0, 1 for x1 > 0."""
+    x1, x2 = promote_args_inexact("heaviside", x1, x2)
+    zero = convert(asarray_arg("", 0), x1.dtype)
+    one = convert(asarray_arg("", 1), x1.dtype)
+    return where(lax["lt"](x1, zero), zero, where(lax["gt"](x1, zero), one, x2))
+
+
+def sinc(x):
+    """`jnp.sinc(x)`: `sin(pi x) / (pi x)`, 1 at 0."""
+    (x,) = promote_args_inexact("sinc", x)
+    pi_x = lax["mul"](x, convert(asarray_arg("", float(np.pi)), x.dtype))
+    zero = convert(asarray_arg("", 0), x.dtype)
+    is_zero = lax["eq"](x, zero)
+    safe = where(is_zero, convert(asarray_arg("", 1), x.dtype), pi_x)
+    return where(is_zero, convert(asarray_arg("", 1), x.dtype),
+                 lax["div"](lax["sin"](safe), safe))
+
+
+def deg2rad(x):
+    """`jnp.deg2rad(x)`: degrees to radians."""
+    (x,) = promote_args_inexact("deg2rad", x)
+    return lax["mul"](x, convert(asarray_arg("", float(np.pi / 180)), x.dtype))
+
+
+def rad2deg(x):
+    """`jnp.rad2deg(x)`: radians to degrees."""
+    (x,) = promote_args_inexact("rad2deg", x)
+    return lax["mul"](x, convert(asarray_arg("", float(180 / np.pi)), x.dtype))
+
+
+radians, degrees = deg2rad, rad2deg
+
+
+def real(x):
+    """`jnp.real(x)`: real part (x itself for real arrays)."""
+    x = asarray_arg("real", x)
+    return lax["real"](x) if dtypes.is_complex(x.dtype) else x
+
+
+def imag(x):
+    """`jnp.imag(x)`: imaginary part (zeros for real arrays)."""
+    x = asarray_arg("imag", x)
+    if dtypes.is_complex(x.dtype):
+        return lax["imag"](x)
+    return lax["mul"](x, convert(asarray_arg("", 0), x.dtype))
+
+
+def conjugate(x):
+    """`jnp.conjugate(x)` / `conj`: complex conjugate (x itself for real arrays)."""
+    x = asarray_arg("conjugate", x)
+    return lax["conj"](x) if dtypes.is_complex(x.dtype) else x
+
+
+conj = conjugate
+
+
+def angle(z, deg: bool = False):
+    """`jnp.angle(z, deg=False)`: the argument of complex z (0 or pi for reals)."""
+    (z,) = promote_args_inexact("angle", z)
+    re, im = (real(z), imag(z))
+    out = lax["atan2"](im, re)
+    return rad2deg(out) if deg else out
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan: bool = False):
+    """`jnp.isclose(a, b)`: `|a - b| <= atol + rtol * |b|` elementwise (NumPy's rule)."""
+    a, b = promote_args("isclose", a, b)
+    if not dtypes.is_inexact(a.dtype):
+        return equal(a, b)
+    dtype = dtypes.real_dtype(a.dtype)
+    tol = lax["add"](convert(asarray_arg("", float(atol)), dtype),
+                     lax["mul"](convert(asarray_arg("", float(rtol)), dtype), absolute(b)))
+    close = lax["le"](absolute(lax["sub"](a, b)), tol)
+    both_inf = logical_and(isinf(a), isinf(b))
+    close = where(both_inf, equal(a, b), logical_and(close, isfinite(b)))
+    close = logical_or(close, logical_and(equal(a, b), isfinite(a)))
+    if equal_nan:
+        close = logical_or(close, logical_and(isnan(a), isnan(b)))
+    return close

@@ -1,0 +1,182 @@
+"""Tensor, the array type users hold (`irax.Array`), and its concrete form ArrayImpl.
+
+`Tensor` is the common base of concrete arrays and of tracers (the values a
+transform sees), so `isinstance(x, irax.Array)` holds inside every transform.
+Operators and NumPy-style methods (`+`, `@`, `.sum()`, `.at[...]`) are attached by
+`irax.numpy` when it is imported, as JAX does, so that core depends on no user API.
+"""
+import numpy as np
+
+from . import dtypes
+from .aval import ShapedArray
+
+
+class Tensor:
+    """An n-dimensional array: concrete (ArrayImpl) or traced (Tracer)."""
+
+    __slots__ = ()
+    __array_priority__ = 100
+
+    @property
+    def aval(self) -> ShapedArray:
+        raise NotImplementedError
+
+    @property
+    def shape(self) -> tuple:
+        return self.aval.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.aval.dtype
+
+    @property
+    def weak_type(self) -> bool:
+        return self.aval.weak_type
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of unsized object (a 0-d array)")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d array")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __hash__(self):
+        raise TypeError(f"unhashable type: {type(self).__name__} (arrays are not hashable; "
+                        "pass a tuple or a Python scalar as a static argument)")
+
+
+class ArrayImpl(Tensor):
+    """A concrete array: a NumPy value with irax's dtype and its weak-type flag."""
+
+    __slots__ = ("_value", "_weak_type")
+
+    def __init__(self, value, weak_type: bool = False):
+        self._value = value
+        self._weak_type = weak_type
+
+    @property
+    def aval(self) -> ShapedArray:
+        return ShapedArray(self._value.shape, self._value.dtype, self._weak_type)
+
+    @property
+    def shape(self) -> tuple:
+        return self._value.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._value.dtype
+
+    @property
+    def weak_type(self) -> bool:
+        return self._weak_type
+
+    @property
+    def ndim(self) -> int:
+        return self._value.ndim
+
+    @property
+    def size(self) -> int:
+        return self._value.size
+
+    def __array__(self, dtype=None, copy=None):
+        value = np.asarray(self._value, dtype=dtype)
+        return value.copy() if copy else value
+
+    def _scalar(self, kind: str):
+        if self._value.size != 1:
+            raise TypeError(f"only size-1 arrays can be converted to Python scalars ({kind}); "
+                            f"this array has shape {self.shape}")
+        return self._value.reshape(())[()]
+
+    def __bool__(self) -> bool:
+        if self._value.size != 1:
+            raise ValueError("The truth value of an array with more than one element is "
+                             "ambiguous. Use a.any() or a.all()")
+        return bool(self._value.reshape(())[()])
+
+    def __float__(self) -> float:
+        return float(self._scalar("float"))
+
+    def __int__(self) -> int:
+        return int(self._scalar("int"))
+
+    def __complex__(self) -> complex:
+        return complex(self._scalar("complex"))
+
+    def __index__(self) -> int:
+        if not dtypes.is_integer(self.dtype) or self.ndim:
+            raise TypeError("only integer scalar arrays can be converted to a scalar index")
+        return int(self._value)
+
+    def item(self, *args):
+        """The element as a Python scalar (`numpy.ndarray.item`)."""
+        return np.asarray(self._value).item(*args)
+
+    def tolist(self):
+        """Nested Python lists of the elements (`numpy.ndarray.tolist`)."""
+        return np.asarray(self._value).tolist()
+
+    def block_until_ready(self) -> "ArrayImpl":
+        """Waits until the value is computed; returns the array itself."""
+        return self
+
+    def __format__(self, spec: str) -> str:
+        if self.ndim == 0:
+            return format(self._value.item(), spec)
+        return format(str(self), spec)
+
+    def __str__(self) -> str:
+        return str(np.asarray(self._value))
+
+    def __repr__(self) -> str:
+        value = np.asarray(self._value)
+        suffix = f", dtype={self.dtype.name}" + (", weak_type=True" if self._weak_type else "")
+        if value.size == 0:
+            return f"Array([], shape={value.shape}{suffix})"
+        body = np.array2string(value, prefix="Array(", separator=", ")
+        return f"Array({body}{suffix})"
+
+
+def scalar_tensor(value) -> ArrayImpl:
+    """A weakly typed 0-d array from a Python scalar (bool is strongly typed)."""
+    dtype = dtypes.python_scalar_dtype(value)
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if not info.min <= value <= info.max:
+            raise OverflowError(f"Python int {value} is too large for {dtype} "
+                                "(enable x64 or pass an explicit dtype)")
+    return ArrayImpl(np.array(value, dtype), weak_type=not isinstance(value, bool))
+
+
+def numpy_tensor(value, dtype=None) -> ArrayImpl:
+    """A strongly typed array from NumPy data, its dtype canonicalized (no x64: 32-bit)."""
+    arr = np.asarray(value)
+    target = dtypes.canonicalize_dtype(arr.dtype if dtype is None else dtype)
+    if arr.dtype != target:
+        arr = arr.astype(target)
+    return ArrayImpl(arr)
+
+
+def to_tensor(value) -> Tensor:
+    """`value` as a Tensor: Tensors pass through, scalars become weak, NumPy canonical."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (bool, int, float, complex)):
+        return scalar_tensor(value)
+    if isinstance(value, (np.ndarray, np.generic)):
+        if value.dtype.kind in "OUSV" and value.dtype != dtypes.bfloat16:
+            raise TypeError(f"NumPy arrays of dtype {value.dtype} are not valid irax values")
+        return numpy_tensor(value)
+    raise TypeError(f"Value {value!r} of type {type(value).__name__} is not a valid irax "
+                    "array; use irax.numpy.asarray to convert lists and tuples")

@@ -1,0 +1,212 @@
+"""Interpreters ("traces") and the stack that orders nested transforms.
+
+Every transform in progress owns a `MainTrace` on the stack; its level is its
+position.  A primitive applied to values is handled by the highest-level trace among
+its arguments (or the dynamic trace of `make_graph`/`jit`, which sees everything),
+and values of lower levels are lifted into it.  Levels are the tags that keep nested
+transforms from confusing their perturbations.  A `MainTrace` that has returned is
+marked dead; a tracer of a dead main that reaches `bind` raises UnexpectedTracerError.
+"""
+from contextlib import contextmanager
+
+from .aval import ShapedArray
+from .errors import ConcretizationTypeError, UnexpectedTracerError
+from .tensor import ArrayImpl, Tensor, to_tensor
+
+
+class MainTrace:
+    """One transform in progress: its level, trace class, name and private data."""
+
+    __slots__ = ("level", "trace_type", "global_data", "name", "alive", "trace")
+
+    def __init__(self, level: int, trace_type: type, name: str, global_data=None):
+        self.level = level
+        self.trace_type = trace_type
+        self.name = name
+        self.global_data = global_data
+        self.alive = True
+        self.trace = trace_type(self)
+
+    def __repr__(self):
+        return f"MainTrace({self.level}, {self.name})"
+
+
+class Trace:
+    """An interpreter: turns values into its tracers and applies primitives to them."""
+
+    __slots__ = ("main",)
+
+    def __init__(self, main: MainTrace):
+        self.main = main
+
+    def pure(self, value):
+        """A tracer of this trace for a value no transform is tracing (a constant)."""
+        raise NotImplementedError
+
+    def lift(self, tracer: "Tracer"):
+        """A tracer of this trace for a tracer of a lower level."""
+        raise NotImplementedError
+
+    def process_primitive(self, primitive, tracers, params):
+        raise NotImplementedError
+
+
+class Tracer(Tensor):
+    """A value seen by a transform; subclasses carry what that transform needs."""
+
+    __slots__ = ("_trace",)
+
+    def full_lower(self):
+        """This value at the lowest level it can be represented (self by default)."""
+        return self
+
+    def transform_name(self) -> str:
+        return f"`{self._trace.main.name}`"
+
+    def concrete_value(self):
+        """The concrete array behind this tracer, if the transform has one, else None."""
+        return None
+
+    def _require_concrete(self, context: str):
+        value = self.concrete_value()
+        if value is None:
+            raise ConcretizationTypeError(self, context)
+        return value
+
+    def __bool__(self):
+        return bool(self._require_concrete("bool() / a Python `if` or `while`"))
+
+    def __float__(self):
+        return float(self._require_concrete("float()"))
+
+    def __int__(self):
+        return int(self._require_concrete("int()"))
+
+    def __complex__(self):
+        return complex(self._require_concrete("complex()"))
+
+    def __index__(self):
+        return self._require_concrete("use as an index (__index__)").__index__()
+
+    def __array__(self, dtype=None, copy=None):
+        return self._require_concrete("conversion to a NumPy array").__array__(dtype, copy)
+
+    def item(self, *args):
+        return self._require_concrete("item()").item(*args)
+
+    def tolist(self):
+        return self._require_concrete("tolist()").tolist()
+
+    def __repr__(self):
+        return f"Traced<{self.aval.str_short()}>with<{self._trace.main.name}>"
+
+
+class EvalTrace(Trace):
+    """Level 0: evaluates primitives now, on NumPy values."""
+
+    __slots__ = ()
+
+    def pure(self, value):
+        return to_tensor(value)
+
+    lift = pure
+
+    def process_primitive(self, primitive, tracers, params):
+        return eval_primitive(primitive, tracers, params)
+
+
+def eval_primitive(primitive, args, params):
+    """Runs `primitive.impl` on concrete arrays and wraps the result(s) as ArrayImpl."""
+    out = primitive.impl(*[a._value for a in args], **params)
+    weak = primitive.weak_type_rule(args, params)
+    if primitive.multiple_results:
+        return [ArrayImpl(o, weak and o.dtype != bool) for o in out]
+    return ArrayImpl(out, weak and out.dtype != bool)
+
+
+_stack: list[MainTrace] = [MainTrace(0, EvalTrace, "eval")]
+_dynamic: list[MainTrace | None] = [None]
+_names: dict[type, str] = {}
+
+
+@contextmanager
+def new_main(trace_type: type, name: str, global_data=None, dynamic: bool = False):
+    """Pushes a transform onto the stack for the duration of the `with` block.
+
+    `dynamic=True` makes it see every primitive, constants included (graph building).
+    """
+    main = MainTrace(len(_stack), trace_type, name, global_data)
+    _stack.append(main)
+    if dynamic:
+        _dynamic.append(main)
+    try:
+        yield main
+    finally:
+        main.alive = False
+        _stack.pop()
+        if dynamic:
+            _dynamic.pop()
+
+
+def no_transform_active() -> bool:
+    """True when only eager evaluation is on the stack (the fast path of bind)."""
+    return len(_stack) == 1
+
+
+def find_top_trace(args) -> Trace:
+    """The trace that handles a primitive applied to `args`."""
+    top = _stack[0]
+    for arg in args:
+        if isinstance(arg, Tracer):
+            main = arg._trace.main
+            if not main.alive:
+                raise UnexpectedTracerError(arg)
+            if main.level > top.level:
+                top = main
+    dynamic = _dynamic[-1]
+    if dynamic is not None and dynamic.level > top.level:
+        top = dynamic
+    return top.trace
+
+
+def full_raise(trace: Trace, value) -> Tracer:
+    """`value` as a tracer of `trace`, lifting lower-level values into it."""
+    if not isinstance(value, Tracer):
+        return trace.pure(value)
+    main = value._trace.main
+    if main is trace.main:
+        return value
+    if not main.alive:
+        raise UnexpectedTracerError(value)
+    if main.level < trace.main.level:
+        return trace.lift(value)
+    raise UnexpectedTracerError(value)
+
+
+def full_lower(value):
+    return value.full_lower() if isinstance(value, Tracer) else value
+
+
+def bind(primitive, args, params):
+    """Applies `primitive` to `args` under the transform that owns them."""
+    if len(_stack) == 1:
+        concrete = True
+        for a in args:
+            if type(a) is not ArrayImpl:
+                concrete = False
+                break
+        if concrete:
+            return eval_primitive(primitive, args, params)
+    trace = find_top_trace(args)
+    tracers = [full_raise(trace, a) for a in args]
+    out = trace.process_primitive(primitive, tracers, params)
+    if primitive.multiple_results:
+        return [full_lower(o) for o in out]
+    return full_lower(out)
+
+
+def get_aval(value) -> ShapedArray:
+    """The abstract value of a Tensor or of anything `to_tensor` accepts."""
+    if isinstance(value, Tensor):
+        return value.aval
+    return to_tensor(value).aval

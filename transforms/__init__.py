@@ -1,0 +1,1 @@
+"""Transforms: Graph→Graph rewrites and the interpreters behind them (ad, batching, jit)."""
