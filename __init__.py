@@ -3,17 +3,21 @@
     import irax, irax.numpy as jnp
     irax.grad(lambda x: jnp.sum(jnp.tanh(x) ** 2))(jnp.ones(3))
 """
-from . import lax, nn, numpy, random, tree_util
-from .core.config import config
-from .core.errors import ConcretizationTypeError, UnexpectedTracerError
-from .core.graph_trace import make_graph
-from .core.tensor import Tensor as Array
-from .transforms.autodiff import (
+# Absolute imports: pytest, run in the repository root, also imports this file as a
+# top-level module; with absolute imports that still loads the real `irax`.
+from irax import lax, nn, numpy, random, test_util, tree_util
+from irax.core.config import config
+from irax.core.errors import ConcretizationTypeError, UnexpectedTracerError
+from irax.core.graph_trace import make_graph
+from irax.core.tensor import Tensor as Array
+from irax.transforms.autodiff import (
     grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp)
-from .version import __version__
+from irax.transforms.custom_derivatives import custom_jvp, custom_vjp
+from irax.version import __version__
 
 __all__ = [
-    "Array", "ConcretizationTypeError", "UnexpectedTracerError", "config", "grad", "hessian", "jacfwd", "jacrev", "jvp", "lax", "linearize",
-    "make_graph", "nn", "numpy", "random", "tree_util", "value_and_grad", "vjp",
-    "__version__",
+    "Array", "ConcretizationTypeError", "UnexpectedTracerError", "config", "custom_jvp",
+    "custom_vjp", "grad", "hessian", "jacfwd", "jacrev", "jvp", "lax", "linearize",
+    "make_graph", "nn", "numpy", "random", "test_util", "tree_util", "value_and_grad",
+    "vjp", "__version__",
 ]

@@ -50,6 +50,14 @@ class Trace:
     def process_primitive(self, primitive, tracers, params):
         raise NotImplementedError
 
+    def process_custom_jvp_call(self, fun, jvp, tracers):
+        """A function with a custom JVP rule; traces other than JVP just call it."""
+        return fun(*tracers)
+
+    def process_custom_vjp_call(self, fun, fwd, bwd, tracers):
+        """A function with a custom VJP rule; traces other than JVP just call it."""
+        return fun(*tracers)
+
 
 class Tracer(Tensor):
     """A value seen by a transform; subclasses carry what that transform needs."""
@@ -203,6 +211,22 @@ def bind(primitive, args, params):
     if primitive.multiple_results:
         return [full_lower(o) for o in out]
     return full_lower(out)
+
+
+def bind_custom_jvp(fun, jvp, args):
+    """Calls flat `fun(*args)` under the innermost transform, which may use the flat
+    rule `jvp(primals, tangents) -> (primals_out, tangents_out)` instead."""
+    trace = find_top_trace(args)
+    outs = trace.process_custom_jvp_call(fun, jvp, [full_raise(trace, a) for a in args])
+    return [full_lower(o) for o in outs]
+
+
+def bind_custom_vjp(fun, fwd, bwd, args):
+    """Calls flat `fun(*args)` under the innermost transform; reverse mode uses
+    `fwd(*args) -> (outs, residuals)` and `bwd(residuals, cotangents) -> cotangents`."""
+    trace = find_top_trace(args)
+    outs = trace.process_custom_vjp_call(fun, fwd, bwd, [full_raise(trace, a) for a in args])
+    return [full_lower(o) for o in outs]
 
 
 def get_aval(value) -> ShapedArray:

@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Graph → StableHLO lowering (built by the jit issue): one rule per primitive."""

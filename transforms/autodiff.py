@@ -10,7 +10,7 @@ from irax.core.primitives import structural as st
 from irax.core.tensor import ArrayImpl, Tensor, to_tensor
 from irax.core.trace import get_aval
 
-from . import jvp_rules, transpose_rules  # noqa: F401  (fill the rule tables)
+from . import indexing_rules, jvp_rules, transpose_rules  # noqa: F401  (rule tables)
 from .ad import Zero, jvp_flat, linearize_flat, tangent_aval, zeros_like_aval
 
 

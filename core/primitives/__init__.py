@@ -1,2 +1,2 @@
-"""The primitive set: each module defines primitives (abstract eval + NumPy impl)
-and their StableHLO-style binding functions (what `irax.lax` exports)."""
+"""The primitive set (abstract eval + NumPy impl per primitive) and the StableHLO-named
+binding functions that irax.lax exports."""
