@@ -14,8 +14,9 @@ class Primitive:
 
     `multiple_results` primitives return a list.  `impl(*np_values, **params)`
     computes with NumPy; `abstract_eval(*avals, **params)` returns the output aval(s).
-    The weak type of an output follows `weak_type_rule`: by default an output is
-    weak when every input is (JAX's rule), never for bool outputs.
+    The weak type of an output follows `weak_type_rule(args, params)`: by default an
+    output is weak when every input is (JAX's rule), never for bool outputs; a
+    multiple-results primitive may return one flag per output.
     """
 
     def __init__(self, name: str, multiple_results: bool = False):

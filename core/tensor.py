@@ -59,15 +59,20 @@ class Tensor:
 class ArrayImpl(Tensor):
     """A concrete array: a NumPy value with irax's dtype and its weak-type flag."""
 
-    __slots__ = ("_value", "_weak_type")
+    __slots__ = ("_value", "_weak_type", "_aval")
 
     def __init__(self, value, weak_type: bool = False):
         self._value = value
         self._weak_type = weak_type
+        self._aval = None
 
     @property
     def aval(self) -> ShapedArray:
-        return ShapedArray(self._value.shape, self._value.dtype, self._weak_type)
+        aval = self._aval
+        if aval is None:
+            aval = self._aval = ShapedArray(self._value.shape, self._value.dtype,
+                                            self._weak_type)
+        return aval
 
     @property
     def shape(self) -> tuple:

@@ -128,7 +128,8 @@ def eval_primitive(primitive, args, params):
     out = primitive.impl(*[a._value for a in args], **params)
     weak = primitive.weak_type_rule(args, params)
     if primitive.multiple_results:
-        return [ArrayImpl(o, weak and o.dtype != bool) for o in out]
+        weaks = weak if isinstance(weak, list) else [weak] * len(out)
+        return [ArrayImpl(o, w and o.dtype != bool) for o, w in zip(out, weaks)]
     return ArrayImpl(out, weak and out.dtype != bool)
 
 

@@ -21,24 +21,25 @@ add, sub, mul, div, neg = L["add"], L["sub"], L["mul"], L["div"], L["neg"]
 
 def const(x, value):
     """A scalar of x's dtype (rank 0: elementwise primitives broadcast it)."""
-    return ArrayImpl(np.array(value, get_aval(x).dtype))
+    return ArrayImpl(np.array(value, x.dtype))
 
 
 def _fit(t, shape):
     """Broadcasts a rank-0 tangent contribution to the output shape."""
-    return t if get_aval(t).shape == shape else st.broadcast_in_dim(t, shape, ())
+    return t if t.shape == shape else st.broadcast_in_dim(t, shape, ())
 
 
 def defjvp(prim, *partials):
     """JVP from per-operand partials `partial(t, *primals, **params)` (None: not linear)."""
     def rule(primals, tangents, **params):
         out = prim.bind(*primals, **params)
-        shape = get_aval(out).shape
-        total = Zero(tangent_aval(get_aval(out)))
+        shape = out.shape
+        total = None
         for partial, t in zip(partials, tangents):
             if partial is not None and type(t) is not Zero:
-                total = add_tangents(total, _fit(partial(t, *primals, **params), shape))
-        return out, total
+                term = _fit(partial(t, *primals, **params), shape)
+                total = term if total is None else add_tangents(total, term)
+        return out, Zero(tangent_aval(out.aval)) if total is None else total
     JVP_RULES[prim] = rule
 
 
@@ -46,12 +47,13 @@ def defjvp2(prim, *partials):
     """Like defjvp, with the primal output: `partial(t, ans, *primals, **params)`."""
     def rule(primals, tangents, **params):
         out = prim.bind(*primals, **params)
-        shape = get_aval(out).shape
-        total = Zero(tangent_aval(get_aval(out)))
+        shape = out.shape
+        total = None
         for partial, t in zip(partials, tangents):
             if partial is not None and type(t) is not Zero:
-                total = add_tangents(total, _fit(partial(t, out, *primals, **params), shape))
-        return out, total
+                term = _fit(partial(t, out, *primals, **params), shape)
+                total = term if total is None else add_tangents(total, term)
+        return out, Zero(tangent_aval(out.aval)) if total is None else total
     JVP_RULES[prim] = rule
 
 

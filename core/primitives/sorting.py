@@ -54,6 +54,7 @@ def _sort_abstract_eval(*operands, dimension, is_stable, num_keys):
 sort_p = Primitive("sort", multiple_results=True)
 sort_p.def_impl(_sort_impl)
 sort_p.def_abstract_eval(_sort_abstract_eval)
+sort_p.weak_type_rule = lambda args, params: [a.weak_type for a in args]
 
 
 # ---- binding functions (irax.lax) -------------------------------------------------
