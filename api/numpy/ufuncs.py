@@ -78,11 +78,17 @@ def log10(x):
     return lax["div"](lax["log"](x), lax["log"](np.asarray(10, x.dtype)))
 
 
+_BOOL_EQUIVALENT = {"add": "or", "mul": "and"}
+
+
 def _binary(name, prim_name, inexact=False):
     promote = promote_args_inexact if inexact else promote_args
+    bool_prim_name = _BOOL_EQUIVALENT.get(prim_name, prim_name)
 
     def fn(x1, x2):
         x1, x2 = promote(name, x1, x2)
+        if x1.dtype == dtypes.bool_:
+            return lax[bool_prim_name](x1, x2)
         return lax[prim_name](x1, x2)
     fn.__name__ = name
     fn.__doc__ = f"`jnp.{name}(x1, x2)`: elementwise with broadcasting, as `numpy.{name}`."

@@ -11,7 +11,7 @@ import numpy as np
 from .. import dtypes
 from ..aval import ShapedArray
 from ..primitive import Primitive
-from ..tensor import to_tensor
+from ..tensor import ArrayImpl, to_tensor
 from .checks import check_dtype_in, check_same_dtypes, dtypes_of_kinds, elementwise_shape
 
 FLOAT_KINDS, INEXACT_KINDS, INT_KINDS = "f", "fc", "iu"
@@ -327,6 +327,9 @@ def convert_element_type(x, new_dtype, weak_type: bool = False):
     new_dtype = dtypes.canonicalize_dtype(dtypes.to_dtype(new_dtype))
     if x.dtype == new_dtype and x.weak_type == weak_type:
         return x
+    if type(x) is ArrayImpl:  # a constant: convert now, even while tracing (as JAX does)
+        return ArrayImpl(np.asarray(_convert_impl(x._value, new_dtype=new_dtype,
+                                                  weak_type=weak_type)), weak_type)
     return convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=weak_type)
 
 
