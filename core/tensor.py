@@ -8,7 +8,7 @@ Operators and NumPy-style methods (`+`, `@`, `.sum()`, `.at[...]`) are attached 
 import numpy as np
 
 from . import dtypes
-from .aval import ShapedArray
+from .aval import ShapedArray, float0
 
 
 class Tensor:
@@ -146,7 +146,8 @@ class ArrayImpl(Tensor):
 
     def __repr__(self) -> str:
         value = np.asarray(self._value)
-        suffix = f", dtype={self.dtype.name}" + (", weak_type=True" if self._weak_type else "")
+        name = "float0" if self.dtype == float0 else self.dtype.name
+        suffix = f", dtype={name}" + (", weak_type=True" if self._weak_type else "")
         if value.size == 0:
             return f"Array([], shape={value.shape}{suffix})"
         body = np.array2string(value, prefix="Array(", separator=", ")

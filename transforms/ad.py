@@ -11,7 +11,7 @@ import numpy as np
 
 from irax.core import dtypes
 from irax.core.aval import ShapedArray, float0
-from irax.core.graph import Graph, Literal
+from irax.core.graph import Graph, Literal, eval_graph
 from irax.core.graph_trace import GraphBuilder, GraphTrace
 from irax.core.primitives import elementwise as ew
 from irax.core.primitives import structural as st
@@ -148,23 +148,27 @@ class LinearGraph:
     `zero_outputs[i]` is True where the output tangent is identically zero.
     """
 
-    def __init__(self, graph: Graph, consts, out_avals, zero_outputs):
+    def __init__(self, graph: Graph, consts, in_avals, zero_inputs, out_avals, zero_outputs):
         self.graph = graph
         self.consts = consts
+        self.in_avals = in_avals
+        self.zero_inputs = zero_inputs
         self.out_avals = out_avals
         self.zero_outputs = zero_outputs
 
     def apply(self, tangents):
         """Evaluates the linear map on concrete (or traced) tangents."""
-        from irax.core.graph import eval_graph
-        outs = iter(eval_graph(self.graph, self.consts, tangents))
+        live = [t for t, zero in zip(tangents, self.zero_inputs) if not zero]
+        outs = iter(eval_graph(self.graph, self.consts, live))
         return [zeros_like_aval(a) if zero else next(outs)
                 for a, zero in zip(self.out_avals, self.zero_outputs)]
 
     def transpose(self, cotangents):
         """Applies the transposed map: output cotangents -> input cotangents (or Zero)."""
         cts = [ct for ct, zero in zip(cotangents, self.zero_outputs) if not zero]
-        return backward_pass(self.graph, self.consts, cts)
+        live = iter(backward_pass(self.graph, self.consts, cts))
+        return [Zero(a) if zero else next(live)
+                for a, zero in zip(self.in_avals, self.zero_inputs)]
 
 
 def linearize_flat(fun, primals):
@@ -175,7 +179,10 @@ def linearize_flat(fun, primals):
     builder = GraphBuilder(record_source=False)
     with new_main(GraphTrace, "linearize", builder) as graph_main:
         graph_trace = graph_main.trace
-        tangent_args = [graph_trace.new_arg(tangent_aval(get_aval(p))) for p in primals]
+        in_avals = [tangent_aval(get_aval(p)) for p in primals]
+        zero_inputs = [a.dtype == float0 for a in in_avals]
+        tangent_args = [Zero(a) if zero else graph_trace.new_arg(a)
+                        for a, zero in zip(in_avals, zero_inputs)]
         primals_out, tangents_out = jvp_flat(fun, primals, tangent_args)
         zero_outputs = [type(t) is Zero for t in tangents_out]
         out_atoms = [full_raise(graph_trace, t).atom
@@ -184,9 +191,11 @@ def linearize_flat(fun, primals):
     for var, value in builder.const_vars.values():
         constvars.append(var)
         consts.append(value)
-    graph = Graph(constvars, [t.atom for t in tangent_args], builder.eqns, out_atoms)
+    graph = Graph(constvars, [t.atom for t in tangent_args if type(t) is not Zero],
+                  builder.eqns, out_atoms)
     out_avals = [tangent_aval(get_aval(p)) for p in primals_out]
-    return primals_out, LinearGraph(graph, consts, out_avals, zero_outputs)
+    return primals_out, LinearGraph(graph, consts, in_avals, zero_inputs, out_avals,
+                                    zero_outputs)
 
 
 def backward_pass(graph: Graph, consts, cotangents):
