@@ -1,0 +1,85 @@
+"""python -m irax.demo: train a small MLP classifier with irax.grad.
+
+A synthetic two-spirals dataset is generated in-process (no download); the model is
+trained by minibatch SGD with momentum on gradients from `irax.grad`, and each
+epoch prints loss, accuracy and step time.  (Compiled steps arrive with `jit`.)
+"""
+import argparse
+import time
+
+import numpy as np
+
+import irax
+import irax.numpy as jnp
+
+
+def two_spirals(n_per_class: int, noise: float, seed: int):
+    """Points on two interleaved spirals, labelled 0 and 1."""
+    rng = np.random.RandomState(seed)
+    theta = np.sqrt(rng.uniform(0, 1, n_per_class)) * 2 * np.pi
+    arm = np.stack([theta * np.cos(theta), theta * np.sin(theta)], axis=1) / (2 * np.pi)
+    xs = np.concatenate([arm, -arm]) + noise * rng.standard_normal((2 * n_per_class, 2))
+    ys = np.concatenate([np.zeros(n_per_class), np.ones(n_per_class)]).astype(np.int32)
+    order = rng.permutation(2 * n_per_class)
+    return xs[order].astype(np.float32), ys[order]
+
+
+def init_params(key, sizes):
+    """Glorot-normal weights and zero biases for an MLP with layer `sizes`."""
+    params = []
+    for k, (m, n) in zip(irax.random.split(key, len(sizes) - 1), zip(sizes[:-1], sizes[1:])):
+        params.append((irax.random.normal(k, (m, n)) * np.sqrt(2.0 / (m + n)),
+                       jnp.zeros(n)))
+    return params
+
+
+def predict(params, x):
+    """Logits of the MLP: tanh hidden layers, linear output."""
+    for w, b in params[:-1]:
+        x = jnp.tanh(x @ w + b)
+    w, b = params[-1]
+    return x @ w + b
+
+
+def loss(params, x, y):
+    """Mean softmax cross-entropy."""
+    logits = predict(params, x)
+    return -jnp.mean(jnp.sum(irax.nn.log_softmax(logits) * irax.nn.one_hot(y, 2), axis=-1))
+
+
+def accuracy(params, x, y):
+    return float(jnp.mean(jnp.argmax(predict(params, x), axis=-1) == y))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=0.05)
+    args = parser.parse_args(argv)
+
+    x_train, y_train = two_spirals(500, 0.02, seed=0)
+    x_test, y_test = two_spirals(200, 0.02, seed=1)
+    params = init_params(irax.random.PRNGKey(0), (2, 64, 64, 2))
+    velocity = irax.tree_util.tree_map(jnp.zeros_like, params)
+    grad_loss = irax.grad(loss)
+    steps = len(x_train) // args.batch
+    print(f"irax {irax.__version__}: MLP 2-64-64-2 on two spirals, "
+          f"{len(x_train)} train / {len(x_test)} test points, {steps} steps per epoch")
+    for epoch in range(1, args.epochs + 1):
+        start = time.perf_counter()
+        for i in range(steps):
+            xb = x_train[i * args.batch:(i + 1) * args.batch]
+            yb = y_train[i * args.batch:(i + 1) * args.batch]
+            grads = grad_loss(params, xb, yb)
+            velocity = irax.tree_util.tree_map(lambda v, g: 0.9 * v + g, velocity, grads)
+            params = irax.tree_util.tree_map(lambda p, v: p - args.lr * v, params, velocity)
+        step_ms = 1e3 * (time.perf_counter() - start) / steps
+        print(f"epoch {epoch:2d}  loss {float(loss(params, x_train, y_train)):.4f}  "
+              f"train acc {accuracy(params, x_train, y_train):.3f}  "
+              f"test acc {accuracy(params, x_test, y_test):.3f}  step {step_ms:.2f} ms")
+    return accuracy(params, x_test, y_test)
+
+
+if __name__ == "__main__":
+    main()
