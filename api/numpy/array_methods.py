@@ -21,10 +21,12 @@ _METHODS = ("all any argmax argmin argsort astype choose clip conj conjugate cum
             "searchsorted sort squeeze std sum swapaxes take trace transpose var").split()
 
 
+_OPERAND_TYPES = (Tensor, int, float, complex, bool, np.ndarray, np.generic, list, tuple)
+
+
 def _operand_ok(other) -> bool:
     """Binary operators defer (NotImplemented) to types irax does not know."""
-    return isinstance(other, (Tensor, int, float, complex, bool, np.ndarray, np.generic,
-                              list, tuple))
+    return isinstance(other, _OPERAND_TYPES)
 
 
 def _binary_op(fn):

@@ -7,7 +7,8 @@ import numpy as np
 
 from irax.core import dtypes
 from irax.core.primitives import elementwise as ew
-from irax.core.tensor import Tensor
+from irax.core.tensor import ArrayImpl, Tensor
+from irax.core.trace import no_transform_active
 
 from .util import asarray_arg, convert, promote_args, promote_args_inexact
 
@@ -32,9 +33,16 @@ __all__ = [
 
 
 def _inexact_unary(name, prim_name):
+    prim = ew.UNARY[prim_name]
+    bind, fast = prim.bind, prim.eager_fast_path
+
     def fn(x):
+        if type(x) is ArrayImpl and no_transform_active():
+            value = x._value
+            if value.dtype in fast.allowed:
+                return ArrayImpl(fast.np_fn(value), x._weak_type)
         (x,) = promote_args_inexact(name, x)
-        return lax[prim_name](x)
+        return bind(x)
     fn.__name__ = name
     fn.__doc__ = f"`jnp.{name}(x)`: elementwise, as `numpy.{name}` (ints become floats)."
     return fn
@@ -79,17 +87,59 @@ def log10(x):
 
 
 _BOOL_EQUIVALENT = {"add": "or", "mul": "and"}
+_INTEGER_AND_BOOL = frozenset(d for d in dtypes.ALL if not dtypes.is_inexact(d))
+_SCALAR_FOR_KIND = {"f": (int, float), "c": (int, float, complex), "i": (int,), "u": (int,)}
+
+
+def _eager_binary(fast, allowed, x1, x2):
+    """The result of an elementwise op on concrete operands that need no promotion or
+    broadcasting (same dtype and shape, or a Python scalar that NumPy and irax both
+    give the array's dtype); None when the general path is needed."""
+    if type(x1) is ArrayImpl:
+        v1 = x1._value
+        if type(x2) is ArrayImpl:
+            v2 = x2._value
+            if v1.dtype != v2.dtype or v1.shape != v2.shape:
+                return None
+            weak = x1._weak_type and x2._weak_type
+        elif type(x2) in _SCALAR_FOR_KIND.get(v1.dtype.kind, ()):
+            v2, weak = x2, x1._weak_type
+        else:
+            return None
+    elif type(x2) is ArrayImpl and type(x1) in _SCALAR_FOR_KIND.get(x2._value.dtype.kind, ()):
+        v1, v2, weak = x1, x2._value, x2._weak_type
+    else:
+        return None
+    dtype = v1.dtype if type(v1) is not int and type(v1) is not float and type(
+        v1) is not complex else v2.dtype
+    if dtype not in allowed:
+        return None
+    out = fast.np_fn(v1, v2)
+    if out.dtype != dtype:
+        if fast.same_dtype_out:
+            return None
+        weak = False
+    return ArrayImpl(out, weak)
 
 
 def _binary(name, prim_name, inexact=False):
     promote = promote_args_inexact if inexact else promote_args
     bool_prim_name = _BOOL_EQUIVALENT.get(prim_name, prim_name)
 
+    prim = ew.BINARY[prim_name]
+    bind, bool_bind = prim.bind, ew.BINARY[bool_prim_name].bind
+    fast = prim.eager_fast_path
+    allowed = fast.allowed if not inexact else fast.allowed - _INTEGER_AND_BOOL
+
     def fn(x1, x2):
+        if no_transform_active():
+            out = _eager_binary(fast, allowed, x1, x2)
+            if out is not None:
+                return out
         x1, x2 = promote(name, x1, x2)
         if x1.dtype == dtypes.bool_:
-            return lax[bool_prim_name](x1, x2)
-        return lax[prim_name](x1, x2)
+            return bool_bind(x1, x2)
+        return bind(x1, x2)
     fn.__name__ = name
     fn.__doc__ = f"`jnp.{name}(x1, x2)`: elementwise with broadcasting, as `numpy.{name}`."
     return fn

@@ -53,6 +53,9 @@ def _to_host(seq):
     return np.asarray(seq)
 
 
+_INEXACT = frozenset(d for d in dtypes.ALL if dtypes.is_inexact(d))
+
+
 def result_type(*args) -> np.dtype:
     """The dtype `args` promote to (weak types respected), as `jnp.result_type`."""
     return dtypes.promote_dtypes_weak(*[_dtype_and_weak(a) for a in args])[0]
@@ -77,9 +80,21 @@ def convert(x: Tensor, dtype, weak_type: bool = False) -> Tensor:
     return ew.convert_element_type(x, dtype, weak_type)
 
 
+def _already_promoted(xs) -> bool:
+    """True when all arrays share one dtype and one shape (the common fast case)."""
+    first = xs[0]
+    dtype, shape = first.dtype, first.shape
+    for x in xs[1:]:
+        if x.dtype != dtype or x.shape != shape:
+            return False
+    return True
+
+
 def promote_args(name: str, *args) -> list[Tensor]:
     """Converts, promotes to one dtype and broadcasts to one shape (NumPy rules)."""
-    xs = [asarray_arg(name, a) for a in args]
+    xs = [a if isinstance(a, Tensor) else asarray_arg(name, a) for a in args]
+    if _already_promoted(xs):
+        return xs
     dtype, weak = dtypes.promote_dtypes_weak(*[(x.dtype, x.weak_type) for x in xs])
     xs = [x if x.dtype == dtype else ew.convert_element_type(x, dtype, weak) for x in xs]
     return broadcast_arrays(name, *xs)
@@ -87,7 +102,9 @@ def promote_args(name: str, *args) -> list[Tensor]:
 
 def promote_args_inexact(name: str, *args) -> list[Tensor]:
     """Like `promote_args`, but integers and bools promote to the default float."""
-    xs = [asarray_arg(name, a) for a in args]
+    xs = [a if isinstance(a, Tensor) else asarray_arg(name, a) for a in args]
+    if _already_promoted(xs) and xs[0].dtype in _INEXACT:
+        return xs
     dtype, weak = dtypes.promote_dtypes_weak(*[(x.dtype, x.weak_type) for x in xs])
     if not dtypes.is_inexact(dtype):
         dtype = dtypes.default_float_dtype()

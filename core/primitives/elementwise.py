@@ -69,7 +69,21 @@ def elementwise_primitive(name: str, np_fn, kinds: str, out_dtype=None, n_args: 
 
     prim.def_impl(impl)
     prim.def_abstract_eval(abstract_eval)
+    prim.eager_fast_path = EagerFastPath(np_fn, allowed, out_dtype is None)
     return prim
+
+
+class EagerFastPath:
+    """What irax.numpy needs to run an elementwise primitive on concrete operands of
+    one dtype and shape without going through `bind` (the checks `impl` would do are
+    the ones listed here); `same_dtype_out` says the output keeps the input dtype."""
+
+    __slots__ = ("np_fn", "allowed", "same_dtype_out")
+
+    def __init__(self, np_fn, allowed, same_dtype_out):
+        self.np_fn = np_fn
+        self.allowed = allowed
+        self.same_dtype_out = same_dtype_out
 
 
 def _bool_out(_):
