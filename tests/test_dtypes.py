@@ -1,4 +1,8 @@
 """Type promotion: every pair checked against JAX's published promotion table."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -96,3 +100,11 @@ def test_complex_functions():
     np.testing.assert_array_equal(np.asarray(jnp.conj(z)), np.conj(np.asarray(z)))
     np.testing.assert_array_equal(np.asarray(z.real), [1, -3])
     np.testing.assert_array_equal(np.asarray(z.imag), [2, -1])
+
+
+def test_x64_environment_variable():
+    code = "import irax.numpy as jnp; print(jnp.arange(2.0).dtype, jnp.asarray(1).dtype)"
+    env = dict(os.environ, IRAX_ENABLE_X64="1")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["float64", "int64"]

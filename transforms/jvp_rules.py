@@ -16,7 +16,9 @@ from irax.core.trace import get_aval
 from .ad import JVP_RULES, NOT_DIFFERENTIABLE, Zero, add_tangents, instantiate, tangent_aval
 
 L = ew.LAX_FUNCTIONS
-add, sub, mul, div, neg = L["add"], L["sub"], L["mul"], L["div"], L["neg"]
+# Rules combine tensors of one dtype (constants come from `const`): bind directly.
+add, sub, mul, div, neg = (p.bind for p in (ew.add_p, ew.sub_p, ew.mul_p, ew.div_p,
+                                            ew.neg_p))
 
 
 def const(x, value):

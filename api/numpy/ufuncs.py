@@ -3,12 +3,15 @@
 Arguments are converted, promoted (weak types respected) and broadcast by NumPy's
 rules first.  Transcendental functions promote integers to the default float.
 """
+import functools
+
 import numpy as np
 
 from irax.core import dtypes
 from irax.core.primitives import elementwise as ew
 from irax.core.tensor import ArrayImpl, Tensor
 from irax.core.trace import no_transform_active
+from irax.transforms.custom_derivatives import custom_jvp
 
 from .util import asarray_arg, convert, promote_args, promote_args_inexact
 
@@ -571,15 +574,28 @@ def heaviside(x1, x2):
     return where(lax["lt"](x1, zero), zero, where(lax["gt"](x1, zero), one, x2))
 
 
+@functools.partial(custom_jvp, nondiff_argnums=(0,))
+def _sinc_maclaurin(k, x):
+    """The k-th derivative of sin(x)/x at 0, shaped like x (its JVP gives the next)."""
+    zero = lax["mul"](x, convert(asarray_arg("", 0), x.dtype))
+    if k % 2:
+        return zero
+    return lax["add"](zero, convert(asarray_arg("", (-1) ** (k // 2) / (k + 1)), x.dtype))
+
+
+@_sinc_maclaurin.defjvp
+def _sinc_maclaurin_jvp(k, primals, tangents):
+    (x,), (t,) = primals, tangents
+    return _sinc_maclaurin(k, x), lax["mul"](_sinc_maclaurin(k + 1, x), t)
+
+
 def sinc(x):
-    """`jnp.sinc(x)`: `sin(pi x) / (pi x)`, 1 at 0."""
+    """`jnp.sinc(x)`: `sin(pi x) / (pi x)`, 1 at 0 (derivatives at 0 exact to any order)."""
     (x,) = promote_args_inexact("sinc", x)
     pi_x = lax["mul"](x, convert(asarray_arg("", float(np.pi)), x.dtype))
-    zero = convert(asarray_arg("", 0), x.dtype)
-    is_zero = lax["eq"](x, zero)
+    is_zero = lax["eq"](x, convert(asarray_arg("", 0), x.dtype))
     safe = where(is_zero, convert(asarray_arg("", 1), x.dtype), pi_x)
-    return where(is_zero, convert(asarray_arg("", 1), x.dtype),
-                 lax["div"](lax["sin"](safe), safe))
+    return where(is_zero, _sinc_maclaurin(0, pi_x), lax["div"](lax["sin"](safe), safe))
 
 
 def deg2rad(x):
