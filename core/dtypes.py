@@ -76,12 +76,18 @@ _WEAK_DEFAULT_64 = {WEAK_INT: int64, WEAK_FLOAT: float64, WEAK_COMPLEX: complex1
 
 def canonicalize_dtype(dtype) -> np.dtype:
     """The dtype irax stores for `dtype`: 64-bit types become 32-bit unless x64 is on."""
+    try:
+        return _canonicalize(dtype, config.enable_x64)
+    except TypeError:  # unhashable dtype-like arguments
+        return _canonicalize.__wrapped__(dtype, config.enable_x64)
+
+
+@functools.lru_cache(maxsize=512)
+def _canonicalize(dtype, x64: bool) -> np.dtype:
     d = np.dtype(dtype)
     if d not in _LATTICE:
         raise TypeError(f"irax does not support dtype {d}")
-    if config.enable_x64:
-        return d
-    return _CANONICAL_32.get(d, d)
+    return d if x64 else _CANONICAL_32.get(d, d)
 
 
 def default_float_dtype() -> np.dtype:

@@ -96,7 +96,11 @@ class ArrayImpl(Tensor):
 
     def __array__(self, dtype=None, copy=None):
         value = np.asarray(self._value, dtype=dtype)
-        return value.copy() if copy else value
+        if copy:
+            return value.copy()
+        view = value.view()
+        view.flags.writeable = False  # irax arrays are immutable, as in JAX
+        return view
 
     def _scalar(self, kind: str):
         if self._value.size != 1:
@@ -178,11 +182,11 @@ def to_tensor(value) -> Tensor:
     """`value` as a Tensor: Tensors pass through, scalars become weak, NumPy canonical."""
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, (bool, int, float, complex)):
-        return scalar_tensor(value)
-    if isinstance(value, (np.ndarray, np.generic)):
+    if isinstance(value, (np.ndarray, np.generic)):  # before float: np.float64 is a float
         if value.dtype.kind in "OUSV" and value.dtype != dtypes.bfloat16:
             raise TypeError(f"NumPy arrays of dtype {value.dtype} are not valid irax values")
         return numpy_tensor(value)
+    if isinstance(value, (bool, int, float, complex)):
+        return scalar_tensor(value)
     raise TypeError(f"Value {value!r} of type {type(value).__name__} is not a valid irax "
                     "array; use irax.numpy.asarray to convert lists and tuples")

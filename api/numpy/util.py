@@ -64,18 +64,18 @@ def result_type(*args) -> np.dtype:
 def _dtype_and_weak(a):
     if isinstance(a, Tensor):
         return a.dtype, a.weak_type
-    if isinstance(a, (bool, int, float, complex)):
-        return dtypes.python_scalar_dtype(a), not isinstance(a, bool)
     if isinstance(a, (np.ndarray, np.generic)):
         return dtypes.canonicalize_dtype(a.dtype), False
+    if isinstance(a, (bool, int, float, complex)):
+        return dtypes.python_scalar_dtype(a), not isinstance(a, bool)
     if isinstance(a, (np.dtype, type, str)):
         return dtypes.canonicalize_dtype(dtypes.to_dtype(a)), False
     return to_tensor(a).dtype, False
 
 
 def convert(x: Tensor, dtype, weak_type: bool = False) -> Tensor:
-    """`x` cast to `dtype` (no-op when it already has it)."""
-    if x.dtype == dtype and (x.weak_type == weak_type or not weak_type):
+    """`x` cast to `dtype` with the given weak type (no-op when it already has both)."""
+    if x.dtype == dtype and x.weak_type == weak_type:
         return x
     return ew.convert_element_type(x, dtype, weak_type)
 

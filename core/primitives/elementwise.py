@@ -4,9 +4,10 @@ Operands of an n-ary elementwise primitive share one dtype and one shape; rank-0
 operands broadcast (so `x * 2.0` needs no broadcast equation).  The binding
 functions accept Python scalars, which take the other operand's dtype (weak typing).
 """
-import math
+import warnings
 
 import numpy as np
+import scipy.special
 
 from .. import dtypes
 from ..aval import ShapedArray
@@ -22,13 +23,9 @@ _KIND_NAMES = {FLOAT_KINDS: "a floating dtype", INEXACT_KINDS: "a floating or co
                "c": "a complex dtype", "biuf": "a real (non-complex) dtype"}
 
 
-def _quiet(fn):
-    """Runs a NumPy function without floating-point warnings (XLA gives inf/nan silently)."""
-    def quiet(*args):
-        with np.errstate(all="ignore"):
-            return fn(*args)
-    quiet.__name__ = getattr(fn, "__name__", "quiet")
-    return quiet
+# XLA computes inf/nan silently; NumPy warns.  Silence NumPy's floating-point warnings
+# raised from irax's own modules (a filter costs nothing per call, unlike np.errstate).
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"irax\.")
 
 
 def _as_array(fn):
@@ -95,30 +92,31 @@ def _round_away(x):
 
 
 def _int_div(x, y):
+    """Division; integers round toward zero and x / 0 is -1 (all bits set), as in XLA."""
     if x.dtype.kind not in "iu":
         return x / y
-    with np.errstate(all="ignore"):
-        q = np.floor_divide(x, y)
-        fix = (np.remainder(x, y) != 0) & ((x < 0) != (y < 0))
-    return np.where(fix, q + 1, q).astype(x.dtype)
+    safe = np.where(y == 0, 1, y).astype(x.dtype)
+    q = np.floor_divide(x, safe)
+    fix = (np.remainder(x, safe) != 0) & ((x < 0) != (safe < 0))
+    q = np.where(fix, q + 1, q)
+    return np.where(y == 0, np.array(-1).astype(x.dtype), q).astype(x.dtype)
 
 
-def _erf(x):
-    return np.vectorize(math.erf, otypes=[x.dtype])(x) if x.size else x.copy()
+def _rem(x, y):
+    """C's fmod; for integers x % 0 is x, as in XLA."""
+    if x.dtype.kind not in "iu":
+        return np.fmod(x, y).astype(x.dtype)
+    safe = np.where(y == 0, 1, y).astype(x.dtype)
+    return np.where(y == 0, x, np.fmod(x, safe)).astype(x.dtype)
 
 
-def _erf_inv(x):
-    """Inverse error function by Newton's method on erf (float64 internally)."""
-    y = np.asarray(x, np.float64)
-    with np.errstate(all="ignore"):
-        z = np.sqrt(-np.log((1.0 - y) / 2.0)) * np.sign(y)   # rough start
-        z = np.where(np.abs(y) < 0.7, y * np.sqrt(np.pi) / 2, z)
-        erf = np.vectorize(math.erf, otypes=[np.float64])
-        for _ in range(60 if y.size else 0):
-            z = z - (erf(z) - y) / (2 / np.sqrt(np.pi) * np.exp(-z * z))
-        z = np.where(y == 1, np.inf, np.where(y == -1, -np.inf, z))
-        z = np.where(np.abs(y) > 1, np.nan, z)
-    return z.astype(x.dtype)
+def _special(fn):
+    """A scipy.special function on irax dtypes (half precision computed in float32)."""
+    def apply(x):
+        wide = x.astype(np.float32) if x.dtype.itemsize < 4 else x
+        return np.asarray(fn(wide)).astype(x.dtype)
+    apply.__name__ = fn.__name__
+    return apply
 
 
 def _shift_right_logical(x, y):
@@ -141,9 +139,8 @@ def _shift_right_arithmetic(x, y):
 
 def _sign(x):
     if x.dtype.kind == "c":
-        with np.errstate(all="ignore"):
-            mag = np.abs(x)
-            return np.where(mag == 0, 0, x / mag).astype(x.dtype)
+        mag = np.abs(x)
+        return np.where(mag == 0, 0, x / np.where(mag == 0, 1, mag)).astype(x.dtype)
     return np.sign(x)
 
 
@@ -162,29 +159,29 @@ ceil_p = _unary("ceil", np.ceil, FLOAT_KINDS)
 round_nearest_even_p = _unary("round_nearest_even", np.rint, FLOAT_KINDS)
 round_away_p = _unary("round_away_from_zero", _round_away, FLOAT_KINDS)
 is_finite_p = _unary("is_finite", np.isfinite, FLOAT_KINDS, _bool_out)
-exp_p = _unary("exp", _quiet(np.exp))
-exp2_p = _unary("exp2", _quiet(np.exp2))
-log_p = _unary("log", _quiet(np.log))
-expm1_p = _unary("expm1", _quiet(np.expm1))
-log1p_p = _unary("log1p", _quiet(np.log1p))
+exp_p = _unary("exp", np.exp)
+exp2_p = _unary("exp2", np.exp2)
+log_p = _unary("log", np.log)
+expm1_p = _unary("expm1", np.expm1)
+log1p_p = _unary("log1p", np.log1p)
 tanh_p = _unary("tanh", np.tanh)
-logistic_p = _unary("logistic", _quiet(lambda x: _as_array(lambda v: 1 / (1 + np.exp(-v)))(x)))
+logistic_p = _unary("logistic", lambda x: _as_array(lambda v: 1 / (1 + np.exp(-v)))(x))
 sin_p = _unary("sin", np.sin)
 cos_p = _unary("cos", np.cos)
 tan_p = _unary("tan", np.tan)
-asin_p = _unary("asin", _quiet(np.arcsin))
-acos_p = _unary("acos", _quiet(np.arccos))
+asin_p = _unary("asin", np.arcsin)
+acos_p = _unary("acos", np.arccos)
 atan_p = _unary("atan", np.arctan)
-sinh_p = _unary("sinh", _quiet(np.sinh))
-cosh_p = _unary("cosh", _quiet(np.cosh))
+sinh_p = _unary("sinh", np.sinh)
+cosh_p = _unary("cosh", np.cosh)
 asinh_p = _unary("asinh", np.arcsinh)
-acosh_p = _unary("acosh", _quiet(np.arccosh))
-atanh_p = _unary("atanh", _quiet(np.arctanh))
-sqrt_p = _unary("sqrt", _quiet(np.sqrt))
-rsqrt_p = _unary("rsqrt", _quiet(_as_array(lambda x: 1 / np.sqrt(x))))
+acosh_p = _unary("acosh", np.arccosh)
+atanh_p = _unary("atanh", np.arctanh)
+sqrt_p = _unary("sqrt", np.sqrt)
+rsqrt_p = _unary("rsqrt", _as_array(lambda x: 1 / np.sqrt(x)))
 cbrt_p = _unary("cbrt", np.cbrt, FLOAT_KINDS)
-erf_p = _unary("erf", _erf, FLOAT_KINDS)
-erf_inv_p = _unary("erf_inv", _erf_inv, FLOAT_KINDS)
+erf_p = _unary("erf", _special(scipy.special.erf), FLOAT_KINDS)
+erf_inv_p = _unary("erf_inv", _special(scipy.special.erfinv), FLOAT_KINDS)
 abs_p = _unary("abs", np.abs, NUMERIC_KINDS, dtypes.real_dtype)
 real_p = _unary("real", np.real, "c", dtypes.real_dtype)
 imag_p = _unary("imag", np.imag, "c", dtypes.real_dtype)
@@ -194,9 +191,9 @@ not_p = _unary("not", np.invert, "biu")
 add_p = _binary("add", np.add)
 sub_p = _binary("sub", np.subtract)
 mul_p = _binary("mul", np.multiply)
-div_p = _binary("div", _quiet(_int_div))
-rem_p = _binary("rem", _quiet(lambda x, y: np.fmod(x, y).astype(x.dtype)), NUMERIC_KINDS)
-pow_p = _binary("pow", _quiet(lambda x, y: np.power(x, y)), INEXACT_KINDS)
+div_p = _binary("div", _int_div)
+rem_p = _binary("rem", _rem, NUMERIC_KINDS)
+pow_p = _binary("pow", np.power, INEXACT_KINDS)
 max_p = _binary("max", np.maximum, ALL_KINDS)
 min_p = _binary("min", np.minimum, ALL_KINDS)
 atan2_p = _binary("atan2", np.arctan2, FLOAT_KINDS)
@@ -222,10 +219,9 @@ _NUMERIC_DTYPES = dtypes_of_kinds(NUMERIC_KINDS)
 
 def _integer_pow_impl(x, *, y: int):
     check_dtype_in("integer_pow", x.dtype, _NUMERIC_DTYPES, _KIND_NAMES[NUMERIC_KINDS])
-    with np.errstate(all="ignore"):
-        if y >= 0:
-            return np.power(x, y).astype(x.dtype)
-        return (np.ones((), x.dtype) / np.power(x, -y)).astype(x.dtype)
+    if y >= 0:
+        return np.power(x, y).astype(x.dtype)
+    return (np.ones((), x.dtype) / np.power(x, -y)).astype(x.dtype)
 
 
 integer_pow_p = Primitive("integer_pow")
@@ -288,8 +284,7 @@ def _convert_impl(x, *, new_dtype, weak_type):
         x = np.real(x)
     if new_dtype == dtypes.bool_:
         return x != 0
-    with np.errstate(all="ignore"):
-        return x.astype(new_dtype)
+    return x.astype(new_dtype)
 
 
 convert_element_type_p = Primitive("convert_element_type")

@@ -62,9 +62,10 @@ dot_general_p.def_abstract_eval(
         lhs.weak_type and rhs.weak_type))
 
 
-def dot_general(lhs, rhs, dimension_numbers, preferred_element_type=None):
+def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
     """`lax.dot_general`: contraction with ((lhs_contract, rhs_contract), (lhs_batch,
-    rhs_batch)) dimension numbers; output dims are batch, lhs free, rhs free."""
+    rhs_batch)) dimension numbers; output dims are batch, lhs free, rhs free.
+    `precision` is accepted for JAX compatibility; irax computes at full precision."""
     lc, rc, lb, rb = _dims(dimension_numbers)
     pet = None if preferred_element_type is None else dtypes.canonicalize_dtype(
         preferred_element_type)
@@ -73,9 +74,11 @@ def dot_general(lhs, rhs, dimension_numbers, preferred_element_type=None):
                               preferred_element_type=pet)
 
 
-def dot(lhs, rhs, preferred_element_type=None):
-    """`lax.dot`: vector·vector, matrix·vector or matrix·matrix product."""
+def dot(lhs, rhs, precision=None, preferred_element_type=None):
+    """`lax.dot`: vector·vector, matrix·vector or matrix·matrix product (`precision`
+    accepted for JAX compatibility)."""
     lhs, rhs = to_tensor(lhs), to_tensor(rhs)
     if lhs.ndim not in (1, 2) or rhs.ndim not in (1, 2):
         raise ShapeError(f"dot: operands must be rank 1 or 2, got {lhs.shape} and {rhs.shape}")
-    return dot_general(lhs, rhs, (((lhs.ndim - 1,), (0,)), ((), ())), preferred_element_type)
+    return dot_general(lhs, rhs, (((lhs.ndim - 1,), (0,)), ((), ())),
+                       preferred_element_type=preferred_element_type)

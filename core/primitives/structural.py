@@ -1,6 +1,7 @@
 """Shape primitives: broadcast_in_dim, reshape, transpose, rev, slices, concatenate,
 pad and iota.  Their impls return NumPy views where NumPy can (no data is mutated)."""
 import builtins
+import math
 
 import numpy as np
 
@@ -54,8 +55,8 @@ broadcast_in_dim_p = _shape_primitive("broadcast_in_dim", _broadcast_in_dim_shap
 
 
 def _reshape_shape(x, *, new_sizes, dimensions):
-    if int(np.prod(new_sizes, dtype=np.int64)) != x.size or any(s < 0 for s in new_sizes):
-        raise ShapeError(f"reshape: cannot reshape array of shape {x.shape} (size {x.size}) "
+    if math.prod(new_sizes) != math.prod(x.shape) or any(s < 0 for s in new_sizes):
+        raise ShapeError(f"reshape: cannot reshape array of shape {x.shape} "
                          f"into shape {tuple(new_sizes)}")
     if dimensions is not None and sorted(dimensions) != list(range(x.ndim)):
         raise ShapeError(f"reshape: dimensions {dimensions} is not a permutation of "

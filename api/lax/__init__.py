@@ -1,0 +1,93 @@
+"""irax.lax: the primitive operations under JAX's `jax.lax` names.
+
+lax is the layer irax.numpy is built on: each function binds one primitive (close to
+a StableHLO op) with strict semantics — operands of one dtype (Python scalars are
+weakly typed and adapt), equal shapes or scalars (no implicit broadcasting), static
+shape parameters.  Use it for exact control; use irax.numpy for NumPy's conveniences.
+
+    lax.add(x, 1.0); lax.dot_general(a, b, (((1,), (0,)), ((), ())))
+    lax.dynamic_slice(x, (i, 0), (2, 3)); lax.sort_key_val(keys, values)
+"""
+import enum
+
+from irax.core import dtypes as _dtypes
+from irax.core.primitives import elementwise as _ew
+from irax.core.primitives.elementwise import (
+    bitcast_convert_type, clamp, convert_element_type, integer_pow, round, select, select_n,
+    stop_gradient)
+from irax.core.primitives.indexing import (
+    GatherDimensionNumbers, GatherScatterMode, ScatterDimensionNumbers, gather, scatter,
+    scatter_add, scatter_max, scatter_min, scatter_mul)
+from irax.core.primitives.linalg import dot, dot_general
+from irax.core.primitives.reductions import (
+    argmax, argmin, cummax, cummin, cumprod, cumsum, reduce_and, reduce_max, reduce_min,
+    reduce_or, reduce_prod, reduce_sum)
+from irax.core.primitives.scan_ops import associative_scan
+from irax.core.primitives.sorting import sort, sort_key_val
+from irax.core.primitives.structural import (
+    broadcast, broadcast_in_dim, broadcasted_iota, concatenate, dynamic_slice,
+    dynamic_update_slice, expand_dims, iota, pad, reshape, rev, slice, squeeze, transpose)
+from irax.core.tensor import to_tensor as _to_tensor
+
+from .slicing import *  # noqa: F401,F403
+from .slicing import __all__ as _slicing
+
+# lax's elementwise functions; the bitwise ones carry JAX's `bitwise_` names.
+_JAX_NAMES = {"and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor",
+              "not": "bitwise_not"}
+_ELEMENTWISE = {_JAX_NAMES.get(name, name): fn for name, fn in _ew.LAX_FUNCTIONS.items()}
+globals().update(_ELEMENTWISE)
+
+
+class RoundingMethod(enum.IntEnum):
+    """`lax.round`'s rounding_method: halves away from zero, or to the nearest even."""
+
+    AWAY_FROM_ZERO = 0
+    TO_NEAREST_EVEN = 1
+
+
+def square(x):
+    """`lax.square`: `x * x` elementwise (`integer_pow(x, 2)`)."""
+    return integer_pow(x, 2)
+
+
+def full(shape, fill_value, dtype=None):
+    """`lax.full`: an array of `shape` filled with the scalar `fill_value`.
+
+    Example:
+      >>> lax.full((2,), 7, jnp.int8)
+      Array([7, 7], dtype=int8)
+    """
+    fill = _to_tensor(fill_value)
+    if fill.shape:
+        raise TypeError(f"full: fill_value must be a scalar, got shape {fill.shape}")
+    weak = dtype is None and fill.weak_type
+    dtype = fill.dtype if dtype is None else _dtypes.canonicalize_dtype(_dtypes.to_dtype(dtype))
+    return broadcast(convert_element_type(fill, dtype, weak), tuple(shape))
+
+
+def full_like(x, fill_value, dtype=None, shape=None):
+    """`lax.full_like`: `full` with the shape and dtype of `x` unless given.
+
+    Example:
+      >>> lax.full_like(jnp.zeros((2,)), 3)
+      Array([3., 3.], dtype=float32)
+    """
+    x = _to_tensor(x)
+    out = full(x.shape if shape is None else shape, fill_value,
+               x.dtype if dtype is None else dtype)
+    return convert_element_type(out, out.dtype, dtype is None and x.weak_type)
+
+
+__all__ = [
+    *sorted(_ELEMENTWISE), *_slicing,
+    "RoundingMethod", "associative_scan", "argmax", "argmin", "bitcast_convert_type",
+    "broadcast", "broadcast_in_dim", "broadcasted_iota", "clamp", "concatenate",
+    "convert_element_type", "cummax", "cummin", "cumprod", "cumsum", "dot", "dot_general",
+    "dynamic_slice", "dynamic_update_slice", "expand_dims", "full", "full_like", "gather",
+    "GatherDimensionNumbers", "GatherScatterMode", "integer_pow", "iota", "pad",
+    "reduce_and", "reduce_max", "reduce_min", "reduce_or", "reduce_prod", "reduce_sum",
+    "reshape", "rev", "round", "scatter", "scatter_add", "scatter_max", "scatter_min",
+    "scatter_mul", "ScatterDimensionNumbers", "select", "select_n", "slice", "sort",
+    "sort_key_val", "square", "squeeze", "stop_gradient", "transpose",
+]
