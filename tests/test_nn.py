@@ -92,7 +92,7 @@ def test_activation_dtypes_follow_jax():
     assert nn.softplus(ints).dtype == np.float32
     out = nn.relu(2.0)
     assert out.dtype == np.float32 and out.weak_type
-    assert nn.relu(jnp.array([np.nan]))[0] == 0        # select(x >= 0, x, 0), as JAX
+    assert np.isnan(nn.relu(jnp.array([np.nan]))[0])   # maximum(x, 0), as JAX
 
 
 def test_gelu_exact():
@@ -331,3 +331,27 @@ def test_functions_trace(fn):
     traced = graph(x)
     for got, want in zip(traced, expected if isinstance(expected, tuple) else (expected,)):
         np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+# ---- derivatives: stable where the forward pass is, JAX's values at kinks --------
+
+def test_gradients_are_stable_and_match_jax_at_kinks():
+    from irax import grad
+    assert float(grad(nn.relu)(0.0)) == 0.0
+    assert float(grad(nn.relu6)(6.0)) == 0.0
+    assert float(grad(nn.softplus)(0.0)) == 0.5
+    assert float(grad(nn.softplus)(1000.0)) == 1.0
+    assert float(grad(nn.sigmoid)(-1000.0)) == 0.0
+    assert float(grad(nn.log_sigmoid)(-1000.0)) == 1.0
+    g = np.asarray(grad(nn.logsumexp)(jnp.array([1000.0, 1000.0, -np.inf])))
+    np.testing.assert_allclose(g, [0.5, 0.5, 0.0])
+    assert float(grad(lambda x: jnp.logaddexp(x, x))(3.0)) == 1.0
+
+
+@pytest.mark.parametrize("name", ["relu", "relu6", "sigmoid", "log_sigmoid", "softplus",
+                                  "silu", "gelu", "elu", "leaky_relu", "celu", "selu",
+                                  "softmax", "log_softmax", "logsumexp", "standardize"])
+def test_check_grads_second_order(x64, name):
+    from irax.test_util import check_grads
+    x = np.array([-2.3, -0.7, 0.4, 1.9, 3.1])
+    check_grads(getattr(nn, name), (x,), order=2)

@@ -11,6 +11,7 @@ from irax.core.primitives import elementwise as ew
 from irax.core.primitives import structural as st
 from irax.core.tensor import Tensor
 from irax.numpy.util import asarray_arg, canonical_axis, promote_args_inexact
+from irax.transforms.custom_derivatives import custom_jvp
 
 __all__ = ["relu", "relu6", "sigmoid", "log_sigmoid", "softplus", "silu", "swish", "gelu",
            "elu", "leaky_relu", "celu", "selu", "hard_tanh", "hard_sigmoid", "hard_silu",
@@ -26,25 +27,32 @@ def _inexact(name: str, x) -> Tensor:
     return x
 
 
+@custom_jvp
 def relu(x) -> Tensor:
-    """Rectified linear unit, `max(x, 0)` (NaN maps to 0, as in JAX).
+    """Rectified linear unit, `max(x, 0)`; its derivative at 0 is 0 (as in JAX).
 
     Example:
       >>> irax.nn.relu(jnp.array([-2., 0., 3.]))
       Array([0., 0., 3.], dtype=float32)
     """
-    x = asarray_arg("relu", x)
-    return jnp.where(x >= 0, x, 0)
+    return jnp.maximum(asarray_arg("relu", x), 0)
 
 
+relu.defjvps(lambda g, ans, x: jnp.where(x > 0, g, 0))
+
+
+@custom_jvp
 def relu6(x) -> Tensor:
-    """Rectified linear unit capped at 6, `min(max(x, 0), 6)`.
+    """Rectified linear unit capped at 6, `min(max(x, 0), 6)`; derivative 0 at the kinks.
 
     Example:
       >>> irax.nn.relu6(jnp.array([-1., 3., 8.]))
       Array([0., 3., 6.], dtype=float32)
     """
     return jnp.minimum(jnp.maximum(asarray_arg("relu6", x), 0), 6.0)
+
+
+relu6.defjvps(lambda g, ans, x: jnp.where((x > 0) & (x < 6), g, 0))
 
 
 def sigmoid(x) -> Tensor:

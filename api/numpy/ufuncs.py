@@ -466,12 +466,29 @@ def clip(a, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002
 
 
 def logaddexp(x1, x2):
-    """`jnp.logaddexp(x1, x2)`: `log(exp(x1) + exp(x2))` without overflow."""
-    x1, x2 = promote_args_inexact("logaddexp", x1, x2)
+    """`jnp.logaddexp(x1, x2)`: `log(exp(x1) + exp(x2))` without overflow; its
+    derivative is exact at ties and at infinities (a custom JVP, as in JAX)."""
+    return _logaddexp(*promote_args_inexact("logaddexp", x1, x2))
+
+
+@custom_jvp
+def _logaddexp(x1, x2):
     amax = lax["max"](x1, x2)
     delta = lax["sub"](x1, x2)
     safe = lax["add"](amax, lax["log1p"](lax["exp"](lax["neg"](lax["abs"](delta)))))
     return where(isnan(delta), lax["add"](x1, x2), safe)
+
+
+def _finite_or_zero(x):
+    return where(isposinf(x), convert(asarray_arg("", 0), x.dtype), x)
+
+
+@_logaddexp.defjvp
+def _logaddexp_jvp(primals, tangents):
+    (x1, x2), (t1, t2) = primals, tangents
+    out = _logaddexp(x1, x2)
+    weight = lambda x: lax["exp"](lax["sub"](_finite_or_zero(x), _finite_or_zero(out)))
+    return out, lax["add"](lax["mul"](t1, weight(x1)), lax["mul"](t2, weight(x2)))
 
 
 def logaddexp2(x1, x2):
