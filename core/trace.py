@@ -158,8 +158,14 @@ def new_main(trace_type: type, name: str, global_data=None, dynamic: bool = Fals
 
 
 def no_transform_active() -> bool:
-    """True when only eager evaluation is on the stack (the fast path of bind)."""
+    """True when only eager evaluation is on the stack."""
     return len(_stack) == 1
+
+
+def concrete_values_evaluate() -> bool:
+    """True when primitives on concrete arrays evaluate at once (no graph trace that
+    records constants is active): the condition of eager fast paths."""
+    return _dynamic[-1] is None
 
 
 def find_top_trace(args) -> Trace:
@@ -198,13 +204,11 @@ def full_lower(value):
 
 def bind(primitive, args, params):
     """Applies `primitive` to `args` under the transform that owns them."""
-    if len(_stack) == 1:
-        concrete = True
+    if _dynamic[-1] is None:  # no graph trace sees constants: concrete args evaluate now
         for a in args:
             if type(a) is not ArrayImpl:
-                concrete = False
                 break
-        if concrete:
+        else:
             return eval_primitive(primitive, args, params)
     trace = find_top_trace(args)
     tracers = [full_raise(trace, a) for a in args]

@@ -50,10 +50,13 @@ class UndefinedPrimal:
         self.aval = aval
 
 
+_INEXACT = frozenset(d for d in dtypes.ALL if dtypes.is_inexact(d))
+
+
 def tangent_aval(aval: ShapedArray) -> ShapedArray:
     """Tangents of floats/complex share their dtype; of ints/bools they are float0."""
-    if dtypes.is_inexact(aval.dtype):
-        return ShapedArray(aval.shape, aval.dtype, aval.weak_type)
+    if aval.dtype in _INEXACT:
+        return aval
     return ShapedArray(aval.shape, float0)
 
 
