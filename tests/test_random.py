@@ -1,6 +1,7 @@
-"""Tests for irax.random: Threefry against published vectors, keys and bits against
-JAX's values, every sampler's distribution (moments, Kolmogorov-Smirnov, chi-square),
-dtypes, reproducibility, tracing and bad input."""
+"""Tests for irax.random: Threefry against published vectors, keys, bits and every
+sampler against values printed by JAX (partitionable Threefry, JAX's default), every
+sampler's distribution (moments, Kolmogorov-Smirnov, chi-square), dtypes,
+reproducibility, tracing and bad input."""
 import math
 import warnings
 
@@ -14,6 +15,11 @@ from irax.random.threefry import threefry2x32, uint32
 
 N = 100_000
 KEY = random.PRNGKey(0)
+K42 = random.PRNGKey(42)
+P = jnp.array([0.1, 0.2, 0.3, 0.2, 0.2])
+LOW = jnp.array([[0], [100]])
+LOGITS = jnp.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]])
+GRID = jnp.arange(12).reshape(3, 4)
 # Chi-square critical values at alpha = 1e-3 by degrees of freedom.
 CHI2_CRIT = {1: 10.828, 2: 13.816, 3: 16.266, 4: 18.467, 5: 20.515, 9: 27.877}
 
@@ -89,35 +95,194 @@ def test_prng_key_64_bit_seed(x64):
     np.testing.assert_array_equal(random.PRNGKey(np.uint64(2**63 + 3)), [2**31, 3])
 
 
-def test_split_and_bits_match_jax():
-    # Values printed by jax 0.4.38 (default threefry, not partitionable).
-    np.testing.assert_array_equal(random.split(KEY), [[4146024105, 967050713],
-                                                      [2718843009, 1272950319]])
-    eight = [2285895361, 1501764800, 1518642379, 4090693311, 433833334, 4221794875,
-             839183663, 3740430601]
-    np.testing.assert_array_equal(np.asarray(random.split(KEY, 4)).reshape(-1), eight)
-    np.testing.assert_array_equal(random.bits(KEY, (8,)), eight)
-    np.testing.assert_array_equal(random.bits(KEY, (4,)),
-                                  [4146024105, 967050713, 2718843009, 1272950319])
-    np.testing.assert_array_equal(random.bits(KEY, (3,)), [4146024105, 1351547692, 2718843009])
-    np.testing.assert_array_equal(random.fold_in(KEY, 3), [2467461003, 3840466878])
+# ---- agreement with JAX ---------------------------------------------------------------
+# Each case runs the same expression in irax and in JAX (0.10.2, which defaults to
+# jax_threefry_partitionable=True); the literals are JAX's output.  Integer draws and
+# plain uniforms (bit moves only) must match exactly.  The rest may differ by a few ulp:
+# irax's erf_inv, log and log1p are not XLA's, and XLA fuses `u * (hi - lo) + lo` in
+# uniform into one fused multiply-add (one rounding instead of two).
+
+JAX_EXACT = [
+    pytest.param(lambda: random.split(KEY), "uint32",
+                 [[1797259609, 2579123966], [928981903, 3453687069]], id="split"),
+    pytest.param(lambda: random.split(KEY, 3), "uint32",
+                 [[1797259609, 2579123966], [928981903, 3453687069], [4146024105, 2718843009]],
+                 id="split-3"),
+    pytest.param(lambda: random.split(K42, (2, 3)), "uint32",
+                 [[[1832780943, 270669613], [64467757, 2916123636], [2465931498, 255383827]],
+                 [[3134548294, 894150801], [2954079971, 3276725750], [2765691542, 824333390]]],
+                 id="split-shape"),
+    pytest.param(lambda: random.split(random.split(KEY)[1], 4), "uint32",
+                 [[346279018, 360566543], [3968330031, 3923691647], [3152301319, 792466127],
+                 [2488719848, 3371676629]], id="split-of-split"),
+    pytest.param(lambda: random.fold_in(KEY, 3), "uint32",
+                 [2467461003, 3840466878], id="fold_in"),
+    pytest.param(lambda: random.fold_in(KEY, 0), "uint32",
+                 [1797259609, 2579123966], id="fold_in-0"),
+    pytest.param(lambda: random.fold_in(K42, 2**31 + 7), "uint32",
+                 [456327611, 898978002], id="fold_in-big"),
+    pytest.param(lambda: random.bits(KEY), "uint32",
+                 4070199207, id="bits-scalar"),
+    pytest.param(lambda: random.bits(KEY, (3,)), "uint32",
+                 [4070199207, 4202968722, 1427181096], id="bits-3"),
+    pytest.param(lambda: random.bits(K42, (2, 3)), "uint32",
+                 [[2098992034, 2919706841, 2646866425], [2409546199, 1935504149, 2516274904]],
+                 id="bits-2x3"),
+    pytest.param(lambda: random.bits(KEY, (5,), jnp.uint8), "uint8",
+                 [167, 146, 40, 53, 183], id="bits-uint8"),
+    pytest.param(lambda: random.bits(K42, (2, 3), jnp.uint16), "uint16",
+                 [[5026, 12505, 63993], [49623, 29461, 20184]], id="bits-uint16"),
+    pytest.param(lambda: random.bits(random.PRNGKey(7), (4,), jnp.uint32), "uint32",
+                 [2895194379, 4185947648, 1300703658, 1906787632], id="bits-uint32"),
+    pytest.param(lambda: random.randint(KEY, (5,), 0, 10), "int32",
+                 [9, 0, 2, 3, 1], id="randint"),
+    pytest.param(lambda: random.randint(K42, (2, 3), -100, 100), "int32",
+                 [[-56, 14, -29], [69, 9, -81]], id="randint-signed"),
+    pytest.param(lambda: random.randint(KEY, (6,), 0, 256, jnp.uint8), "uint8",
+                 [101, 80, 200, 61, 3, 211], id="randint-uint8"),
+    pytest.param(lambda: random.randint(KEY, (6,), -1000, 1000, jnp.int8), "int8",
+                 [-27, -48, 72, -67, -125, 83], id="randint-int8"),
+    pytest.param(lambda: random.randint(K42, (4,), -5, 5, jnp.int16), "int16",
+                 [-1, -1, -4, 4], id="randint-int16"),
+    pytest.param(lambda: random.randint(KEY, (2, 3), LOW, LOW + 4), "int32",
+                 [[1, 0, 0], [101, 103, 103]], id="randint-array-bounds"),
+    pytest.param(lambda: random.bernoulli(KEY, 0.3, (8,)), "bool",
+                 [False, False, False, False, False, True, False, False], id="bernoulli"),
+    pytest.param(lambda: random.bernoulli(K42, jnp.array([0.1, 0.5, 0.9]), (2, 3)), "bool",
+                 [[False, False, True], [False, True, True]], id="bernoulli-array-p"),
+    pytest.param(lambda: random.permutation(KEY, 10), "int32",
+                 [0, 1, 8, 5, 6, 4, 3, 2, 7, 9], id="permutation"),
+    pytest.param(lambda: random.permutation(KEY, jnp.arange(6)), "int32",
+                 [0, 1, 5, 4, 3, 2], id="permutation-array"),
+    pytest.param(lambda: random.permutation(K42, GRID, axis=1), "int32",
+                 [[2, 3, 0, 1], [6, 7, 4, 5], [10, 11, 8, 9]], id="permutation-axis"),
+    pytest.param(lambda: random.permutation(K42, GRID, axis=1, independent=True), "int32",
+                 [[2, 3, 0, 1], [7, 4, 5, 6], [10, 11, 8, 9]], id="permutation-independent"),
+    pytest.param(lambda: random.choice(KEY, 10, (4,)), "int32",
+                 [9, 0, 2, 3], id="choice"),
+    pytest.param(lambda: random.choice(KEY, 10, (4,), replace=False), "int32",
+                 [0, 1, 8, 5], id="choice-no-replace"),
+    pytest.param(lambda: random.choice(KEY, 5, (6,), p=P), "int32",
+                 [0, 0, 3, 2, 2, 4], id="choice-p"),
+    pytest.param(lambda: random.choice(K42, 5, (3,), replace=False, p=P), "int32",
+                 [2, 1, 3], id="choice-p-no-replace"),
+    pytest.param(lambda: random.choice(KEY, GRID, (2,), replace=False, axis=1), "int32",
+                 [[0, 1], [4, 5], [8, 9]], id="choice-axis"),
+    pytest.param(lambda: random.categorical(KEY, jnp.log(P), shape=(8,)), "int32",
+                 [1, 2, 0, 0, 1, 1, 2, 1], id="categorical"),
+    pytest.param(lambda: random.categorical(K42, LOGITS), "int32",
+                 [2, 0], id="categorical-batch"),
+    pytest.param(lambda: random.categorical(K42, LOGITS, axis=0, shape=(4, 3)), "int32",
+                 [[1, 0, 0], [1, 0, 0], [1, 0, 0], [1, 0, 0]], id="categorical-axis-0"),
+    pytest.param(lambda: random.uniform(KEY, (2, 3)), "float32",
+                 [[0.947667, 0.9785799, 0.33229148], [0.46866846, 0.5698887, 0.16550303]],
+                 id="uniform"),
+    pytest.param(lambda: random.uniform(KEY, (4,), jnp.float16), "float16",
+                 [0.3105, 0.2129, 0.0547, 0.6562], id="uniform-float16"),
+    pytest.param(lambda: random.uniform(KEY, (4,), jnp.bfloat16), "bfloat16",
+                 [0.648438, 0.570312, 0.15625, 0.203125], id="uniform-bfloat16"),
+]
+JAX_CLOSE = [
+    pytest.param(lambda: random.uniform(K42, (4,), minval=-2.0, maxval=3.0), "float32",
+                 [0.44354784, 1.3989859, 1.0813575, 0.8050804], id="uniform-bounds"),
+    pytest.param(lambda: random.normal(KEY, (3,)), "float32",
+                 [1.6226422, 2.0252647, -0.43359444], id="normal"),
+    pytest.param(lambda: random.normal(K42, (2, 3)), "float32",
+                 [[-0.028304616, 0.46713185, 0.29570296], [0.15354592, -0.12403282, 0.21692315]],
+                 id="normal-2x3"),
+    pytest.param(lambda: random.normal(KEY, (3,), jnp.complex64), "complex64",
+                 [complex(0.70994526, -1.727077), complex(-0.6408772, -1.4394435),
+                 complex(-0.52903765, 0.14534172)], id="normal-complex"),
+    pytest.param(lambda: random.truncated_normal(KEY, -1.0, 2.0, (4,)), "float32",
+                 [1.5094677, 1.747393, -0.17467561, 0.10624172], id="truncated_normal"),
+    pytest.param(lambda: random.truncated_normal(K42, jnp.array([-3., 0., 1.]), 3.0), "float32",
+                 [-0.028228255, 0.9902782, 1.540556], id="truncated_normal-bounds"),
+    pytest.param(lambda: random.gumbel(KEY, (4,)), "float32",
+                 [2.9233725, 3.8326178, -0.09689324, 0.27725708], id="gumbel"),
+    pytest.param(lambda: random.exponential(KEY, (4,)), "float32",
+                 [2.950128, 3.8434246, 0.40390354, 0.6323691], id="exponential"),
+    pytest.param(lambda: random.laplace(KEY, (4,)), "float32",
+                 [-2.2569816, -3.1502788, 0.40859544, 0.06471242], id="laplace"),
+    pytest.param(lambda: random.logistic(KEY, (4,)), "float32",
+                 [2.896376, 3.8217716, -0.6978392, -0.12549055], id="logistic"),
+]
+JAX_EXACT_X64 = [
+    pytest.param(lambda: random.bits(KEY, (3,), jnp.uint64), "uint64",
+                 [7719171245655871230, 3989946895414531357, 17807037942121513089],
+                 id="bits-uint64"),
+    pytest.param(lambda: random.bits(K42, (2,)), "uint64",
+                 [7871734211187709741, 276886910877598708], id="bits-default"),
+    pytest.param(lambda: random.randint(KEY, (4,), 0, 2**40), "int64",
+                 [455627099919, 205787154559, 30857237199, 999804089301], id="randint-int64"),
+    pytest.param(lambda: random.uniform(KEY, (3,)), "float64",
+                 [0.41845711171638644, 0.21629545460551136, 0.9653214611189975],
+                 id="uniform-float64"),
+]
+JAX_CLOSE_X64 = [
+    pytest.param(lambda: random.normal(KEY, (3,)), "float64",
+                 [-0.2058421394796434, -0.7847657764467411, 1.8160866726679836],
+                 id="normal-float64"),
+    pytest.param(lambda: random.gumbel(KEY, (3,)), "float64",
+                 [0.13790565977540292, -0.4259929367942607, 3.344039105585023],
+                 id="gumbel-float64"),
+]
 
 
-def test_normal_matches_jax():
-    # jax.random.normal(key(0), (3, 3)); irax's erf_inv differs by a few ulp.
-    expected = [[-0.3721109, 0.26423115, -0.18252768], [-0.7368197, 0.44973662, -0.1521442],
-                [-0.67135346, -0.5908641, 0.73168886]]
-    np.testing.assert_allclose(random.normal(KEY, (3, 3)), expected, rtol=2e-6, atol=1e-6)
-    np.testing.assert_allclose(random.normal(KEY, (3,)), [1.8160863, -0.48262316, 0.33988908],
-                               rtol=2e-6)
+def assert_matches_jax(out, dtype: str, expected, exact: bool):
+    assert str(out.dtype) == dtype
+    out = np.asarray(out)
+    expected = np.asarray(expected, out.dtype)
+    if exact:
+        np.testing.assert_array_equal(out, expected)
+    else:
+        tol = 8 * float(np.finfo(out.dtype).eps)
+        np.testing.assert_allclose(out, expected, rtol=tol, atol=tol)
 
 
-def test_uniform_is_mantissa_of_bits():
-    # A scalar draw hashes the padded counter pair (0, 0): Random123's first vector.
-    assert float(random.uniform(KEY)) == (0x6b200159 >> 9) / 2**23
+@pytest.mark.parametrize("draw, dtype, expected", JAX_EXACT)
+def test_matches_jax_exactly(draw, dtype, expected):
+    assert_matches_jax(draw(), dtype, expected, exact=True)
+
+
+@pytest.mark.parametrize("draw, dtype, expected", JAX_CLOSE)
+def test_matches_jax_to_a_few_ulp(draw, dtype, expected):
+    assert_matches_jax(draw(), dtype, expected, exact=False)
+
+
+@pytest.mark.parametrize("draw, dtype, expected", JAX_EXACT_X64)
+def test_matches_jax_exactly_x64(draw, dtype, expected, x64):
+    assert_matches_jax(draw(), dtype, expected, exact=True)
+
+
+@pytest.mark.parametrize("draw, dtype, expected", JAX_CLOSE_X64)
+def test_matches_jax_to_a_few_ulp_x64(draw, dtype, expected, x64):
+    assert_matches_jax(draw(), dtype, expected, exact=False)
+
+
+# ---- the partitionable scheme ----------------------------------------------------------
+
+def test_element_i_hashes_counter_i():
+    # A scalar draw hashes the counter pair (0, 0): Random123's first vector, xored.
+    w1, w2 = 0x6b200159, 0x99ba4efe
+    assert int(random.bits(KEY)) == w1 ^ w2
+    np.testing.assert_array_equal(random.split(KEY, 1), [[w1, w2]])
+    assert float(random.uniform(KEY)) == ((w1 ^ w2) >> 9) / 2**23
     raw = np.asarray(random.bits(KEY, (5,)))
     np.testing.assert_array_equal(random.uniform(KEY, (5,)),
                                   (raw >> 9).astype(np.float32) / np.float32(2**23))
+
+
+def test_draws_do_not_depend_on_their_size():
+    # Element i depends on the key and i only: a longer draw extends a shorter one,
+    # and the shape only reshapes the row-major order.
+    np.testing.assert_array_equal(np.asarray(random.bits(KEY, (8,)))[:3], random.bits(KEY, (3,)))
+    np.testing.assert_array_equal(random.bits(KEY, (2, 3)),
+                                  np.asarray(random.bits(KEY, (6,))).reshape(2, 3))
+    np.testing.assert_array_equal(np.asarray(random.split(KEY, 5))[:3], random.split(KEY, 3))
+    np.testing.assert_array_equal(random.split(KEY, (2, 3)),
+                                  np.asarray(random.split(KEY, 6)).reshape(2, 3, 2))
+    np.testing.assert_array_equal(np.asarray(random.normal(KEY, (7,)))[:4],
+                                  random.normal(KEY, (4,)))
 
 
 def test_split_shapes_and_fold_in_forms():
@@ -132,21 +297,21 @@ def test_split_shapes_and_fold_in_forms():
     np.testing.assert_array_equal(random.key_data(KEY), KEY)
 
 
-@pytest.mark.parametrize("dtype, n", [(np.uint8, 8), (np.uint8, 5), (np.uint16, 4),
-                                      (np.uint16, 3)])
-def test_narrow_bits_are_little_endian_pieces_of_words(dtype, n):
-    words = -(-n * np.dtype(dtype).itemsize // 4)
-    expected = np.asarray(random.bits(KEY, (words,))).view(dtype)[:n]
-    out = random.bits(KEY, (n,), dtype)
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_narrow_bits_are_low_bits_of_words(dtype):
+    words = np.asarray(random.bits(KEY, (7,)))
+    out = random.bits(KEY, (7,), dtype)
     assert out.dtype == dtype
-    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(out, words.astype(dtype))
 
 
-def test_bits_dtypes(x64):
+def test_wide_bits_join_the_two_words(x64):
+    # uint64 bits are (w1 << 32) | w2; uint32 bits are w1 ^ w2 of the same words.
     assert random.bits(KEY, (2,)).dtype == np.uint64
-    words = np.asarray(random.bits(KEY, (6,), np.uint32), np.uint64)
-    np.testing.assert_array_equal(random.bits(KEY, (3,), np.uint64),
-                                  (words[:3] << np.uint64(32)) | words[3:])
+    wide = np.asarray(random.bits(KEY, (5,), np.uint64))
+    words = np.asarray(random.bits(KEY, (5,), np.uint32))
+    np.testing.assert_array_equal((wide >> np.uint64(32)) ^ (wide & np.uint64(2**32 - 1)),
+                                  words)
 
 
 def test_default_bits_dtype_without_x64():

@@ -23,7 +23,7 @@ from irax.numpy.util import asarray_arg, broadcast_to_shape, canonical_axis, pro
 from .continuous import check_broadcast, constant, gumbel, uniform_floats
 from .keys import canonical_shape, check_key, random_bits, split_keys
 
-__all__ = ["bernoulli", "randint", "categorical", "choice", "permutation", "shuffle"]
+__all__ = ["bernoulli", "categorical", "choice", "permutation", "randint", "shuffle"]
 
 _lax = ew.LAX_FUNCTIONS
 _HALF = np.float32(0.5)   # JAX's default p: float32 even with x64
@@ -43,7 +43,7 @@ def bernoulli(key, p=_HALF, shape=None) -> Tensor:
 
     Example:
       >>> irax.random.bernoulli(irax.random.PRNGKey(0), 0.5, (4,))
-      Array([False,  True, False,  True], dtype=bool)
+      Array([False, False,  True,  True], dtype=bool)
     """
     key = check_key("bernoulli", key)
     p = asarray_arg("bernoulli", p)
@@ -85,6 +85,8 @@ def randint(key, shape, minval, maxval, dtype=int) -> Tensor:
 
     Bounds outside `dtype`'s range are clipped to it (so `randint(k, s, 0, 256,
     'uint8')` covers every uint8); where `maxval <= minval` the result is `minval`.
+    The offset is two words of random bits modulo the span; as in JAX, 8- and
+    16-bit integers are drawn as int32 (less modulo bias) and then cast.
 
     Args:
       key: a PRNG key.
@@ -97,7 +99,7 @@ def randint(key, shape, minval, maxval, dtype=int) -> Tensor:
 
     Example:
       >>> irax.random.randint(irax.random.PRNGKey(0), (3,), 0, 10)
-      Array([8, 1, 7], dtype=int32)
+      Array([9, 0, 2], dtype=int32)
     """
     key = check_key("randint", key)
     shape = canonical_shape("randint", shape)
@@ -107,6 +109,17 @@ def randint(key, shape, minval, maxval, dtype=int) -> Tensor:
     minval = _integer_bound(asarray_arg("randint", minval))
     maxval = _integer_bound(asarray_arg("randint", maxval))
     check_broadcast("randint", shape, minval.shape, maxval.shape)
+    if dtype.itemsize >= 4:
+        return _randint(key, shape, minval, maxval, dtype)
+    info, int32 = dtypes.iinfo(dtype), np.dtype(np.int32)
+    lo, hi = (ew.clamp(constant(info.min, int32), _clip_to_dtype(bound, int32),
+                       constant(top, int32))
+              for bound, top in ((minval, info.max), (maxval, info.max + 1)))
+    return ew.convert_element_type(_randint(key, shape, lo, hi, int32), dtype)
+
+
+def _randint(key: Tensor, shape: tuple, minval: Tensor, maxval: Tensor, dtype) -> Tensor:
+    """`randint` for a 32- or 64-bit `dtype`, after argument checks."""
     top = _clip_to_dtype(constant(dtypes.iinfo(dtype).max, dtype), maxval.dtype)
     maxval_out_of_range = _lax["gt"](maxval, top)
     lo, hi = _clip_to_dtype(minval, dtype), _clip_to_dtype(maxval, dtype)
@@ -203,7 +216,7 @@ def permutation(key, x, axis: int = 0, independent: bool = False) -> Tensor:
 
     Example:
       >>> irax.random.permutation(irax.random.PRNGKey(0), 5)
-      Array([1, 0, 4, 3, 2], dtype=int32)
+      Array([0, 1, 4, 3, 2], dtype=int32)
     """
     key = check_key("permutation", key)
     x = asarray_arg("permutation", x)

@@ -3,9 +3,9 @@
 A key is JAX's legacy "raw" key: a uint32 array of shape (2,).  Keys are values,
 not state: a function of a key always returns the same bits, and `split` /
 `fold_in` derive fresh, statistically independent keys.  Bits and splits follow
-JAX's original (non-partitionable) Threefry scheme, JAX's default before 0.5.
+JAX's partitionable Threefry scheme (`jax_threefry_partitionable=True`, JAX's default
+since 0.5): element i of a draw, or key i of a split, is the hash of the counter i.
 """
-import math
 import operator
 
 import numpy as np
@@ -15,9 +15,9 @@ from irax.core.primitives import elementwise as ew
 from irax.core.primitives import structural as st
 from irax.core.tensor import ArrayImpl, Tensor, to_tensor
 
-from .threefry import threefry_2x32, uint32
+from .threefry import hash_indices, threefry_2x32, uint32
 
-__all__ = ["PRNGKey", "key", "key_data", "split", "fold_in", "bits"]
+__all__ = ["PRNGKey", "bits", "fold_in", "key", "key_data", "split"]
 
 _lax = ew.LAX_FUNCTIONS
 _UINT_DTYPES = {8: dtypes.uint8, 16: dtypes.uint16, 32: dtypes.uint32, 64: dtypes.uint64}
@@ -58,7 +58,7 @@ def _seed_words(seed: Tensor) -> Tensor:
     return st.concatenate([st.reshape(w, (1,)) for w in words], 0)
 
 
-def PRNGKey(seed) -> Tensor:  # noqa: N802 - JAX's name
+def PRNGKey(seed) -> Tensor:
     """A PRNG key made from an integer seed (`jax.random.PRNGKey`).
 
     The key is `[seed >> 32, seed & 0xFFFFFFFF]` as uint32: `[0, seed]` for 32-bit
@@ -120,7 +120,7 @@ def key_data(keys) -> Tensor:
 def split(key, num=2) -> Tensor:
     """Splits a key into `num` new keys (`jax.random.split`).
 
-    The new keys are the Threefry hash of the counters 0 .. 2*num-1 under `key`.
+    New key i is the pair of Threefry words of the counter i under `key`.
 
     Args:
       key: a PRNG key.
@@ -131,13 +131,13 @@ def split(key, num=2) -> Tensor:
 
     Example:
       >>> irax.random.split(irax.random.PRNGKey(0))
-      Array([[4146024105,  967050713],
-             [2718843009, 1272950319]], dtype=uint32)
+      Array([[1797259609, 2579123966],
+             [ 928981903, 3453687069]], dtype=uint32)
     """
     key = check_key("split", key)
     shape = canonical_shape("split", (num,) if np.ndim(num) == 0 else num)
-    count = st.iota(dtypes.uint32, 2 * math.prod(shape))
-    return st.reshape(threefry_2x32(key, count), (*shape, 2))
+    words = hash_indices(key, shape)
+    return st.concatenate([st.reshape(w, (*shape, 1)) for w in words], len(shape))
 
 
 def split_keys(key: Tensor, num: int) -> list[Tensor]:
@@ -177,33 +177,19 @@ def fold_in(key, data) -> Tensor:
 
 
 def random_bits(key: Tensor, bit_width: int, shape: tuple) -> Tensor:
-    """Uniform random unsigned integers of `bit_width` bits (JAX's threefry_random_bits).
+    """Uniform random unsigned integers of `bit_width` bits (JAX's partitionable
+    threefry_random_bits).
 
-    32-bit words are the hash of the counters 0 .. n-1; 64-bit values join the first
-    and second halves of twice as many words; 8- and 16-bit values are the
-    little-endian pieces of words.
+    Element i hashes the counter i into two words w1, w2: a 64-bit value is
+    `w1 << 32 | w2`, a 32-bit one `w1 ^ w2`, and 8- and 16-bit ones the low bits
+    of `w1 ^ w2`.
     """
-    size = math.prod(shape)
-    words = -(-bit_width * size // 32)
-    if words >= 2**32 - 1:
-        raise ValueError(f"random bits: {size} values of {bit_width} bits are more than one "
-                         "Threefry stream holds; split the key and draw in parts")
-    out = threefry_2x32(key, st.iota(dtypes.uint32, words))
+    w1, w2 = hash_indices(key, shape)
     dtype = _UINT_DTYPES[bit_width]
     if bit_width == 64:
-        high, low = (ew.convert_element_type(st.slice(out, (start,), (start + size,)), dtype)
-                     for start in (0, size))
-        out = _lax["or"](_lax["shift_left"](high, ArrayImpl(np.asarray(32, dtype))), low)
-    elif bit_width < 32:
-        per_word = 32 // bit_width
-        grid = st.broadcast_in_dim(out, (words, per_word), (0,))
-        shifts = _lax["mul"](st.broadcasted_iota(dtypes.uint32, (words, per_word), 1),
-                             uint32(bit_width))
-        pieces = _lax["and"](_lax["shift_right_logical"](grid, shifts),
-                             uint32(2**bit_width - 1))
-        out = st.slice(st.reshape(pieces, (words * per_word,)), (0,), (size,))
-        out = ew.convert_element_type(out, dtype)
-    return st.reshape(out, shape)
+        high, low = (ew.convert_element_type(w, dtype) for w in (w1, w2))
+        return _lax["or"](_lax["shift_left"](high, ArrayImpl(np.asarray(32, dtype))), low)
+    return ew.convert_element_type(_lax["xor"](w1, w2), dtype)
 
 
 def bits(key, shape=(), dtype=None) -> Tensor:
@@ -219,7 +205,7 @@ def bits(key, shape=(), dtype=None) -> Tensor:
 
     Example:
       >>> irax.random.bits(irax.random.PRNGKey(0), (4,))
-      Array([4146024105,  967050713, 2718843009, 1272950319], dtype=uint32)
+      Array([4070199207, 4202968722, 1427181096, 2012915765], dtype=uint32)
     """
     key = check_key("bits", key)
     dtype = dtypes.canonicalize_dtype(np.uint64 if dtype is None else dtypes.to_dtype(dtype))

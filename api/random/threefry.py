@@ -5,7 +5,13 @@ Threefry-2x32 with 20 rounds (Salmon et al., "Parallel random numbers: as easy a
 to two pseudo-random uint32 words.  It is written with lax primitives on uint32
 arrays (add, xor, or, shifts), so a draw traces into a Graph and lowers to StableHLO
 like any other computation, and it matches JAX's `threefry_2x32` bit for bit.
+
+Draws and splits hash each output element's row-major index, taken as a 64-bit counter
+(JAX's partitionable scheme, `jax_threefry_partitionable=True`, its default since 0.5):
+element i of a draw depends only on the key and i, not on the draw's size.
 """
+import math
+
 import numpy as np
 
 from irax.core import dtypes
@@ -87,3 +93,31 @@ def threefry_2x32(key: Tensor, count: Tensor) -> Tensor:
     if size % 2:
         out = st.slice(out, (0,), (size,))
     return st.reshape(out, count.shape)
+
+
+def iota_2x32_shape(shape: tuple) -> tuple[Tensor, Tensor]:
+    """The row-major index of every element of `shape` as a 64-bit counter, split
+    into (high, low) uint32 arrays of `shape` (JAX's `iota_2x32_shape`).
+
+    irax draws at most 2**32 values at once, so the high words are zero.
+    """
+    size = math.prod(shape)
+    if size > 2**32:
+        raise ValueError(f"irax.random: a draw of shape {shape} ({size} values) needs "
+                         "counters above 2**32, which irax does not support; split the "
+                         "key and draw in parts")
+    high = st.broadcast_in_dim(uint32(0), shape, ())
+    return high, st.reshape(st.iota(dtypes.uint32, size), shape)
+
+
+def hash_indices(key: Tensor, shape: tuple) -> tuple[Tensor, Tensor]:
+    """The two Threefry words of every element index of `shape` under `key`.
+
+    Args:
+      key: a uint32 array of shape (2,).
+      shape: the shape of the draw.
+
+    Returns:
+      Two uint32 arrays of `shape`: the hash of each element's (high, low) counter.
+    """
+    return threefry2x32(*key_words(key), *iota_2x32_shape(shape))
