@@ -2,23 +2,16 @@
 against NumPy, with JAX's result dtypes."""
 import warnings
 
-import irax
-import irax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import irax
+import irax.numpy as jnp
+
 RNG = np.random.default_rng(0)
 inf = np.inf
-
-
-@pytest.fixture
-def x64():
-    previous = irax.config.enable_x64
-    irax.config.update("enable_x64", True)
-    yield
-    irax.config.update("enable_x64", previous)
 
 
 def rand(shape, dtype=np.float32):

@@ -188,6 +188,20 @@ def _check_scalar_output(name, out, holomorphic):
                         "outputs, use irax.vjp directly.")
 
 
+def _transform_args(name, transform, fun, argnums, args, kwargs, has_aux, holomorphic,
+                    allow_int):
+    """`transform` (vjp or linearize) of `fun` at its `argnums` arguments, checked:
+    (those arguments, the output, the linear function, the aux value or None)."""
+    nums = _argnums_tuple(argnums, len(args), name)
+    partial_fun, dyn = _split_args(fun, args, nums, kwargs)
+    _check_input_dtypes(name, dyn, holomorphic, allow_int)
+    if has_aux:
+        out, linear_fn, aux = transform(partial_fun, *dyn, has_aux=True)
+        return dyn, out, linear_fn, aux
+    out, linear_fn = transform(partial_fun, *dyn)
+    return dyn, out, linear_fn, None
+
+
 def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
     """`value_and_grad(fun)(*args)` → `(fun(*args), grad(fun)(*args))`.
 
@@ -195,13 +209,8 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
     """
     @functools.wraps(fun)
     def value_and_grad_f(*args, **kwargs):
-        nums = _argnums_tuple(argnums, len(args), "grad")
-        partial_fun, dyn = _split_args(fun, args, nums, kwargs)
-        _check_input_dtypes("grad", dyn, holomorphic, allow_int)
-        if has_aux:
-            out, vjp_fn, aux = vjp(partial_fun, *dyn, has_aux=True)
-        else:
-            out, vjp_fn = vjp(partial_fun, *dyn)
+        _, out, vjp_fn, aux = _transform_args("grad", vjp, fun, argnums, args, kwargs,
+                                              has_aux, holomorphic, allow_int)
         _check_scalar_output("grad", out, holomorphic)
         ones = ArrayImpl(np.ones((), get_aval(out).dtype))
         grads = vjp_fn(ones)
@@ -263,13 +272,8 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
     element).  The result has the output's pytree structure, each leaf a tree of the
     inputs' structure with arrays of shape `out.shape + in.shape`."""
     def jacfun(*args, **kwargs):
-        nums = _argnums_tuple(argnums, len(args), "jacfwd")
-        partial_fun, dyn = _split_args(fun, args, nums, kwargs)
-        _check_input_dtypes("jacfwd", dyn, holomorphic, allow_int=False)
-        if has_aux:
-            out, f_jvp, aux = linearize(partial_fun, *dyn, has_aux=True)
-        else:
-            out, f_jvp = linearize(partial_fun, *dyn)
+        dyn, out, f_jvp, aux = _transform_args("jacfwd", linearize, fun, argnums, args, kwargs,
+                                               has_aux, holomorphic, allow_int=False)
         in_leaves, in_tree = pytree.tree_flatten(dyn)
         in_leaves = [to_tensor(x) for x in in_leaves]
         out_leaves, out_tree = pytree.tree_flatten(out)
@@ -300,13 +304,8 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
     """`jacrev(fun, argnums=0)`: the Jacobian by reverse mode (one VJP per output
     element); same result structure as `jacfwd`."""
     def jacfun(*args, **kwargs):
-        nums = _argnums_tuple(argnums, len(args), "jacrev")
-        partial_fun, dyn = _split_args(fun, args, nums, kwargs)
-        _check_input_dtypes("jacrev", dyn, holomorphic, allow_int)
-        if has_aux:
-            out, vjp_fn, aux = vjp(partial_fun, *dyn, has_aux=True)
-        else:
-            out, vjp_fn = vjp(partial_fun, *dyn)
+        dyn, out, vjp_fn, aux = _transform_args("jacrev", vjp, fun, argnums, args, kwargs,
+                                                has_aux, holomorphic, allow_int)
         in_leaves, in_tree = pytree.tree_flatten(dyn)
         in_leaves = [to_tensor(x) for x in in_leaves]
         out_leaves, out_tree = pytree.tree_flatten(out)
@@ -329,5 +328,3 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
 def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
     """`hessian(fun)`: `jacfwd(jacrev(fun))`, the matrix of second derivatives."""
     return jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
-
-

@@ -13,8 +13,16 @@ from irax.core.primitive import Primitive
 from irax.core.tensor import to_tensor
 from irax.core.trace import bind_custom_jvp, bind_custom_vjp, get_aval, no_transform_active
 
-from .ad import (NOT_DIFFERENTIABLE, TRANSPOSE_RULES, JVPTrace, JVPTracer, Zero, instantiate,
-                 tangent_aval, zeros_like_aval)
+from .ad import (
+    NOT_DIFFERENTIABLE,
+    TRANSPOSE_RULES,
+    JVPTrace,
+    JVPTracer,
+    Zero,
+    instantiate,
+    tangent_aval,
+    zeros_like_aval,
+)
 
 
 def _resolve_args(fun, args, kwargs):
@@ -34,6 +42,28 @@ def _split_nondiff(args, nondiff_argnums):
 def _merge(static, dyn, nondiff_argnums, total):
     static_it, dyn_it = iter(static), iter(dyn)
     return [next(static_it) if i in nondiff_argnums else next(dyn_it) for i in range(total)]
+
+
+class _FlatCall:
+    """One call of a custom-derivative function, its differentiable arguments (`dyn`)
+    flattened to tensor `leaves`.  `flat_fun` runs the function on such leaves and, as
+    the rules do, records the output's tree in `out_tree`."""
+
+    def __init__(self, fun, nondiff_argnums: tuple, args: tuple):
+        self.fun, self.nondiff_argnums, self.num_args = fun, nondiff_argnums, len(args)
+        self.static, self.dyn = _split_nondiff(args, nondiff_argnums)
+        leaves, self.in_tree = pytree.tree_flatten(self.dyn)
+        self.leaves = [to_tensor(x) for x in leaves]
+        self.out_tree = None
+
+    def full_args(self, flat) -> list:
+        """All the function's arguments, the differentiable ones rebuilt from `flat`."""
+        return _merge(self.static, pytree.tree_unflatten(self.in_tree, list(flat)),
+                      self.nondiff_argnums, self.num_args)
+
+    def flat_fun(self, *flat) -> list:
+        out, self.out_tree = pytree.tree_flatten(self.fun(*self.full_args(flat)))
+        return [to_tensor(o) for o in out]
 
 
 class custom_jvp:
@@ -84,32 +114,23 @@ class custom_jvp:
         args = _resolve_args(self.fun, args, kwargs)
         if no_transform_active():
             return self.fun(*args)
-        static, dyn = _split_nondiff(args, self.nondiff_argnums)
-        leaves, in_tree = pytree.tree_flatten(dyn)
-        leaves = [to_tensor(x) for x in leaves]
-        store = {}
-
-        def flat_fun(*flat):
-            full = _merge(static, pytree.tree_unflatten(in_tree, list(flat)),
-                          self.nondiff_argnums, len(args))
-            out, store["out_tree"] = pytree.tree_flatten(self.fun(*full))
-            return [to_tensor(o) for o in out]
+        call = _FlatCall(self.fun, self.nondiff_argnums, args)
 
         def flat_jvp(primals, tangents):
-            p = pytree.tree_unflatten(in_tree, list(primals))
-            t = pytree.tree_unflatten(in_tree, list(tangents))
-            out, t_out = self.jvp(*static, tuple(p), tuple(t))
+            p = pytree.tree_unflatten(call.in_tree, list(primals))
+            t = pytree.tree_unflatten(call.in_tree, list(tangents))
+            out, t_out = self.jvp(*call.static, tuple(p), tuple(t))
             out_flat, out_tree = pytree.tree_flatten(out)
             t_flat, t_tree = pytree.tree_flatten(t_out)
             if out_tree != t_tree:
                 raise TypeError(f"Custom JVP rule of {self.__name__} must produce primal and "
                                 f"tangent outputs with equal structures, got {out_tree} and "
                                 f"{t_tree}")
-            store["out_tree"] = out_tree
+            call.out_tree = out_tree
             return [to_tensor(o) for o in out_flat], [to_tensor(x) for x in t_flat]
 
-        outs = bind_custom_jvp(flat_fun, flat_jvp, leaves)
-        return pytree.tree_unflatten(store["out_tree"], outs)
+        outs = bind_custom_jvp(call.flat_fun, flat_jvp, call.leaves)
+        return pytree.tree_unflatten(call.out_tree, outs)
 
 
 class custom_vjp:
@@ -136,39 +157,30 @@ class custom_vjp:
         args = _resolve_args(self.fun, args, kwargs)
         if no_transform_active():
             return self.fun(*args)
-        static, dyn = _split_nondiff(args, self.nondiff_argnums)
-        leaves, in_tree = pytree.tree_flatten(dyn)
-        leaves = [to_tensor(x) for x in leaves]
-        store = {}
-
-        def flat_fun(*flat):
-            full = _merge(static, pytree.tree_unflatten(in_tree, list(flat)),
-                          self.nondiff_argnums, len(args))
-            out, store["out_tree"] = pytree.tree_flatten(self.fun(*full))
-            return [to_tensor(o) for o in out]
+        call = _FlatCall(self.fun, self.nondiff_argnums, args)
+        res_tree = None
 
         def flat_fwd(*flat):
-            full = _merge(static, pytree.tree_unflatten(in_tree, list(flat)),
-                          self.nondiff_argnums, len(args))
-            result = self.fwd(*full)
+            nonlocal res_tree
+            result = self.fwd(*call.full_args(flat))
             if not (isinstance(result, tuple) and len(result) == 2):
                 raise TypeError(f"Custom VJP fwd rule of {self.__name__} must return a pair "
                                 "(output, residuals)")
             out, res = result
-            out_flat, store["out_tree"] = pytree.tree_flatten(out)
-            res_flat, store["res_tree"] = pytree.tree_flatten(res)
+            out_flat, call.out_tree = pytree.tree_flatten(out)
+            res_flat, res_tree = pytree.tree_flatten(res)
             return [to_tensor(o) for o in out_flat], list(res_flat)
 
         def flat_bwd(res_flat, cts_flat):
-            res = pytree.tree_unflatten(store["res_tree"], list(res_flat))
-            ct = pytree.tree_unflatten(store["out_tree"], list(cts_flat))
-            grads = self.bwd(*static, res, ct)
-            if not isinstance(grads, (tuple, list)) or len(grads) != len(dyn):
+            res = pytree.tree_unflatten(res_tree, list(res_flat))
+            ct = pytree.tree_unflatten(call.out_tree, list(cts_flat))
+            grads = self.bwd(*call.static, res, ct)
+            if not isinstance(grads, (tuple, list)) or len(grads) != len(call.dyn):
                 raise TypeError(f"Custom VJP bwd rule of {self.__name__} must return a tuple "
-                                f"of {len(dyn)} cotangent(s), one per differentiable "
+                                f"of {len(call.dyn)} cotangent(s), one per differentiable "
                                 f"argument, got {type(grads).__name__}")
             out = []
-            for arg, g in zip(dyn, grads):
+            for arg, g in zip(call.dyn, grads):
                 arg_leaves, arg_tree = pytree.tree_flatten(arg)
                 if g is None:
                     out.extend(zeros_like_aval(tangent_aval(get_aval(to_tensor(a))))
@@ -182,8 +194,8 @@ class custom_vjp:
                 out.extend(to_tensor(x) for x in g_leaves)
             return out
 
-        outs = bind_custom_vjp(flat_fun, flat_fwd, flat_bwd, leaves)
-        return pytree.tree_unflatten(store["out_tree"], outs)
+        outs = bind_custom_vjp(call.flat_fun, flat_fwd, flat_bwd, call.leaves)
+        return pytree.tree_unflatten(call.out_tree, outs)
 
 
 # ---- the JVP trace's handling ------------------------------------------------------

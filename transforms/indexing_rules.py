@@ -9,8 +9,15 @@ from irax.core.primitives.indexing import GatherDimensionNumbers, ScatterDimensi
 from irax.core.tensor import ArrayImpl
 from irax.core.trace import get_aval
 
-from .ad import (JVP_RULES, TRANSPOSE_RULES, Zero, instantiate, is_undefined, tangent_aval,
-                 zeros_like_aval)
+from .ad import (
+    JVP_RULES,
+    TRANSPOSE_RULES,
+    Zero,
+    instantiate,
+    is_undefined,
+    tangent_aval,
+    zeros_like_aval,
+)
 
 L = ew.LAX_FUNCTIONS
 
@@ -39,6 +46,19 @@ def _gather_back(x, indices, scatter_dn, updates_shape, mode):
     return ix.gather_p.bind(x, indices, dimension_numbers=gather_dn, slice_sizes=sizes,
                             indices_are_sorted=False, unique_indices=False, mode=mode,
                             fill_value=fill)
+
+
+def _scatter_jvp_rule(prim, tangent):
+    """The JVP of the scatter `prim`: a zero tangent when neither the operand nor the
+    updates carry one, else `tangent(out, operand, indices, updates, t_op, t_up, **params)`
+    (the tangents may be symbolic zeros)."""
+    def rule(primals, tangents, **params):
+        out = prim.bind(*primals, **params)
+        t_op, t_up = tangents[0], tangents[2]
+        if type(t_op) is Zero and type(t_up) is Zero:
+            return out, Zero(tangent_aval(get_aval(out)))
+        return out, tangent(out, *primals, t_op, t_up, **params)
+    return rule
 
 
 # ---- gather -------------------------------------------------------------------------
@@ -72,13 +92,8 @@ TRANSPOSE_RULES[ix.gather_p] = _gather_transpose
 # ---- scatter_add (linear) -----------------------------------------------------------
 
 
-def _scatter_add_jvp(primals, tangents, **params):
-    operand, indices, updates = primals
-    out = ix.scatter_add_p.bind(operand, indices, updates, **params)
-    t_op, t_up = tangents[0], tangents[2]
-    if type(t_op) is Zero and type(t_up) is Zero:
-        return out, Zero(tangent_aval(get_aval(out)))
-    return out, ix.scatter_add_p.bind(instantiate(t_op), indices, instantiate(t_up), **params)
+def _scatter_add_tangent(out, operand, indices, updates, t_op, t_up, **params):
+    return ix.scatter_add_p.bind(instantiate(t_op), indices, instantiate(t_up), **params)
 
 
 def _scatter_add_transpose(ct, operand, indices, updates, *, dimension_numbers, mode,
@@ -90,7 +105,7 @@ def _scatter_add_transpose(ct, operand, indices, updates, *, dimension_numbers, 
     return [t_op, None, t_up]
 
 
-JVP_RULES[ix.scatter_add_p] = _scatter_add_jvp
+JVP_RULES[ix.scatter_add_p] = _scatter_jvp_rule(ix.scatter_add_p, _scatter_add_tangent)
 TRANSPOSE_RULES[ix.scatter_add_p] = _scatter_add_transpose
 
 # ---- scatter (overwrite): JAX's id trick turns it into masked scatter-adds -----------
@@ -105,8 +120,8 @@ def _full_like(x, value, dtype=None):
 def _scatter_jvp(primals, tangents, *, dimension_numbers, indices_are_sorted,
                  unique_indices, mode):
     operand, indices, updates = primals
-    params = dict(dimension_numbers=dimension_numbers, indices_are_sorted=indices_are_sorted,
-                  unique_indices=unique_indices, mode=mode)
+    params = {"dimension_numbers": dimension_numbers, "indices_are_sorted": indices_are_sorted,
+              "unique_indices": unique_indices, "mode": mode}
     t_op, t_up = tangents[0], tangents[2]
     if type(t_op) is Zero and type(t_up) is Zero:
         out = ix.scatter_p.bind(operand, indices, updates, **params)
@@ -140,12 +155,7 @@ JVP_RULES[ix.scatter_p] = _scatter_jvp
 # ---- scatter_mul, scatter_min/max ----------------------------------------------------
 
 
-def _scatter_mul_jvp(primals, tangents, **params):
-    operand, indices, updates = primals
-    out = ix.scatter_mul_p.bind(operand, indices, updates, **params)
-    t_op, t_up = tangents[0], tangents[2]
-    if type(t_op) is Zero and type(t_up) is Zero:
-        return out, Zero(tangent_aval(get_aval(out)))
+def _scatter_mul_tangent(out, operand, indices, updates, t_op, t_up, **params):
     total = Zero(tangent_aval(get_aval(out)))
     if type(t_op) is not Zero:
         total = ix.scatter_mul_p.bind(t_op, indices, updates, **params)
@@ -156,30 +166,24 @@ def _scatter_mul_jvp(primals, tangents, **params):
         term = L["mul"](operand, ix.scatter_add_p.bind(_full_like(operand, 0), indices, t_up,
                                                        **params))
         total = term if type(total) is Zero else L["add"](total, term)
-    return out, total
+    return total
 
 
-def _scatter_extremal_jvp(prim):
-    def rule(primals, tangents, **params):
-        operand, indices, updates = primals
-        out = prim.bind(operand, indices, updates, **params)
-        t_op, t_up = tangents[0], tangents[2]
-        if type(t_op) is Zero and type(t_up) is Zero:
-            return out, Zero(tangent_aval(get_aval(out)))
-        t_op, t_up = instantiate(t_op), instantiate(t_up)
-        dn, mode = params["dimension_numbers"], params["mode"]
-        one = lambda x: ew.convert_element_type(x, get_aval(operand).dtype)
-        won = one(L["eq"](updates, _gather_back(out, indices, dn, get_aval(updates).shape,
-                                                mode)))
-        kept = one(L["eq"](operand, out))
-        add_params = dict(params, unique_indices=False)
-        count = L["add"](ix.scatter_add_p.bind(_full_like(operand, 0), indices, won,
-                                               **add_params), kept)
-        summed = L["add"](L["mul"](t_op, kept),
-                          ix.scatter_add_p.bind(_full_like(operand, 0), indices,
-                                                L["mul"](t_up, won), **add_params))
-        return out, L["div"](summed, count)
-    return rule
+def _scatter_extremal_tangent(out, operand, indices, updates, t_op, t_up, **params):
+    """scatter_min/max: the tangents of the operand and updates that attain the extremum,
+    averaged over ties."""
+    t_op, t_up = instantiate(t_op), instantiate(t_up)
+    dn, mode = params["dimension_numbers"], params["mode"]
+    one = lambda x: ew.convert_element_type(x, get_aval(operand).dtype)
+    won = one(L["eq"](updates, _gather_back(out, indices, dn, get_aval(updates).shape, mode)))
+    kept = one(L["eq"](operand, out))
+    add_params = dict(params, unique_indices=False)
+    count = L["add"](ix.scatter_add_p.bind(_full_like(operand, 0), indices, won,
+                                           **add_params), kept)
+    summed = L["add"](L["mul"](t_op, kept),
+                      ix.scatter_add_p.bind(_full_like(operand, 0), indices,
+                                            L["mul"](t_up, won), **add_params))
+    return L["div"](summed, count)
 
 
 def _scatter_mul_transpose(ct, operand, indices, updates, **params):
@@ -188,10 +192,10 @@ def _scatter_mul_transpose(ct, operand, indices, updates, **params):
     return [ix.scatter_mul_p.bind(ct, indices, updates, **params), None, None]
 
 
-JVP_RULES[ix.scatter_mul_p] = _scatter_mul_jvp
+JVP_RULES[ix.scatter_mul_p] = _scatter_jvp_rule(ix.scatter_mul_p, _scatter_mul_tangent)
 TRANSPOSE_RULES[ix.scatter_mul_p] = _scatter_mul_transpose
-JVP_RULES[ix.scatter_min_p] = _scatter_extremal_jvp(ix.scatter_min_p)
-JVP_RULES[ix.scatter_max_p] = _scatter_extremal_jvp(ix.scatter_max_p)
+JVP_RULES[ix.scatter_min_p] = _scatter_jvp_rule(ix.scatter_min_p, _scatter_extremal_tangent)
+JVP_RULES[ix.scatter_max_p] = _scatter_jvp_rule(ix.scatter_max_p, _scatter_extremal_tangent)
 
 # ---- sort ------------------------------------------------------------------------------
 

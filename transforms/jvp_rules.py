@@ -13,7 +13,7 @@ from irax.core.primitives import structural as st
 from irax.core.tensor import ArrayImpl
 from irax.core.trace import get_aval
 
-from .ad import JVP_RULES, NOT_DIFFERENTIABLE, Zero, add_tangents, instantiate, tangent_aval
+from .ad import JVP_RULES, Zero, add_tangents, instantiate, tangent_aval
 
 L = ew.LAX_FUNCTIONS
 # Rules combine tensors of one dtype (constants come from `const`): bind directly.
@@ -33,16 +33,13 @@ def _fit(t, shape):
 
 def defjvp(prim, *partials):
     """JVP from per-operand partials `partial(t, *primals, **params)` (None: not linear)."""
-    def rule(primals, tangents, **params):
-        out = prim.bind(*primals, **params)
-        shape = out.shape
-        total = None
-        for partial, t in zip(partials, tangents):
-            if partial is not None and type(t) is not Zero:
-                term = _fit(partial(t, *primals, **params), shape)
-                total = term if total is None else add_tangents(total, term)
-        return out, Zero(tangent_aval(out.aval)) if total is None else total
-    JVP_RULES[prim] = rule
+    defjvp2(prim, *[None if partial is None else _ignoring_ans(partial)
+                    for partial in partials])
+
+
+def _ignoring_ans(partial):
+    """A defjvp partial as a defjvp2 one, which is also given the primal output."""
+    return lambda t, ans, *primals, **params: partial(t, *primals, **params)
 
 
 def defjvp2(prim, *partials):
@@ -287,8 +284,9 @@ for _p in (red.reduce_and_p, red.reduce_or_p):
 
 def _cumulative_jvp(combine):
     def rule(primals, tangents, *, axis, reverse):
-        from .ad import jvp_flat
         from irax.core.primitives.scan_ops import associative_scan
+
+        from .ad import jvp_flat
         (x,), (t,) = primals, tangents
         prim = {"mul": red.cumprod_p, "max": red.cummax_p, "min": red.cummin_p}[combine]
         out = prim.bind(x, axis=axis, reverse=reverse)
@@ -308,4 +306,3 @@ JVP_RULES[red.cummin_p] = _cumulative_jvp("min")
 defjvp(la.dot_general_p,
        lambda t, x, y, **params: la.dot_general_p.bind(t, y, **params),
        lambda t, x, y, **params: la.dot_general_p.bind(x, t, **params))
-

@@ -6,19 +6,24 @@ dtype rules: float32 by default, weakly typed Python scalars, x64 opt-in.
 import numpy as _np
 
 from irax.core import dtypes as _dtypes
-from irax.core.aval import float0
-from irax.core.tensor import Tensor as ndarray
+from irax.core.aval import float0 as float0
+from irax.core.tensor import Tensor as _Tensor
 
-from . import linalg
+from . import linalg as linalg
 from .array_methods import install_array_methods as _install_array_methods
-from .creation import *  # noqa: F401,F403
-from .indexing import *  # noqa: F401,F403
-from .linalg_ops import *  # noqa: F401,F403
-from .reductions import *  # noqa: F401,F403
-from .shape_ops import *  # noqa: F401,F403
-from .ufuncs import *  # noqa: F401,F403
-from .util import result_type
+from .creation import *
+from .diagonals import *
+from .indexing import *
+from .linalg_ops import *
+from .padding import *
+from .quantiles import *
+from .reductions import *
+from .shape_ops import *
+from .sorting import *
+from .ufuncs import *
+from .util import result_type as result_type
 
+ndarray = _Tensor
 bool_ = _np.bool_
 int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
 uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64

@@ -16,9 +16,12 @@ _BINARY = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "true_
            "lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal",
            "divmod": "divmod"}
 _UNARY = {"neg": "negative", "pos": "positive", "abs": "absolute", "invert": "invert"}
-_METHODS = ("all any argmax argmin argsort astype choose clip conj conjugate cumprod cumsum "
-            "diagonal dot flatten max mean min nonzero prod ptp ravel repeat reshape round "
-            "searchsorted sort squeeze std sum swapaxes take trace transpose var").split()
+_METHODS = [
+    "all", "any", "argmax", "argmin", "argsort", "astype", "clip", "conj", "conjugate",
+    "cumprod", "cumsum", "diagonal", "dot", "flatten", "max", "mean", "min", "nonzero", "prod",
+    "ptp", "ravel", "repeat", "reshape", "round", "searchsorted", "sort", "squeeze", "std", "sum",
+    "swapaxes", "take", "trace", "transpose", "var",
+]
 
 
 _OPERAND_TYPES = (Tensor, int, float, complex, bool, np.ndarray, np.generic, list, tuple)
@@ -46,20 +49,17 @@ def install_array_methods():
     import irax.numpy as jnp
 
     for dunder, name in _BINARY.items():
-        if hasattr(jnp, name):
-            setattr(Tensor, f"__{dunder}__", _binary_op(getattr(jnp, name)))
+        setattr(Tensor, f"__{dunder}__", _binary_op(getattr(jnp, name)))
     for dunder, name in _REFLECTED.items():
-        if hasattr(jnp, name):
-            setattr(Tensor, f"__{dunder}__", _reflected_op(getattr(jnp, name)))
+        setattr(Tensor, f"__{dunder}__", _reflected_op(getattr(jnp, name)))
     for dunder, name in _UNARY.items():
         setattr(Tensor, f"__{dunder}__", getattr(jnp, name))
     for name in _METHODS:
-        if hasattr(jnp, name):
-            setattr(Tensor, name, getattr(jnp, name))
+        setattr(Tensor, name, getattr(jnp, name))
     Tensor.__round__ = lambda self, ndigits=None: jnp.round(self, ndigits or 0)
-    Tensor.__getitem__ = jnp.getitem if hasattr(jnp, "getitem") else None
-    Tensor.T = property(lambda self: jnp.transpose(self)) if hasattr(jnp, "transpose") else None
+    Tensor.__getitem__ = jnp.getitem
+    Tensor.T = property(lambda self: jnp.transpose(self))
     Tensor.mT = property(lambda self: jnp.swapaxes(self, -1, -2))
     Tensor.real = property(jnp.real)
     Tensor.imag = property(jnp.imag)
-    Tensor.at = property(jnp.IndexUpdateHelper) if hasattr(jnp, "IndexUpdateHelper") else None
+    Tensor.at = property(jnp.IndexUpdateHelper)

@@ -23,6 +23,8 @@ from .util import (
     broadcast_shapes,
     broadcast_to_shape,
     canonical_axis,
+    canonical_dtype,
+    inexact_dtype,
     result_type,
 )
 
@@ -35,12 +37,9 @@ __all__ = [
 _SCALARS = (bool, int, float, complex)
 
 
-def _canonical_dtype(name: str, dtype) -> np.dtype:
-    """A user dtype argument as the dtype irax stores; errors name `name`."""
-    try:
-        return dtypes.canonicalize_dtype(dtypes.to_dtype(dtype))
-    except TypeError as err:
-        raise TypeError(f"{name}: {err}") from None
+def _float_dtype(name: str, dtype) -> np.dtype:
+    """`dtype` as irax stores it, or the default float when None."""
+    return dtypes.default_float_dtype() if dtype is None else canonical_dtype(name, dtype)
 
 
 def _canonical_shape(name: str, shape) -> tuple:
@@ -124,7 +123,7 @@ def _from_sequence(name: str, seq, dtype):
             from None
 
 
-def array(object, dtype=None, copy: bool = True, order: str | None = "K",  # noqa: A002
+def array(object, dtype=None, copy: bool = True, order: str | None = "K",
           ndmin: int = 0) -> Tensor:
     """Creates an array, as `numpy.array`.
 
@@ -150,7 +149,7 @@ def array(object, dtype=None, copy: bool = True, order: str | None = "K",  # noq
     del copy
     if order not in (None, "K", "C", "A"):
         raise NotImplementedError(f"array: order={order!r} is not supported (only row-major)")
-    target = None if dtype is None else _canonical_dtype("array", dtype)
+    target = None if dtype is None else canonical_dtype("array", dtype)
     if isinstance(object, Tensor):
         out = object if target is None else ew.convert_element_type(object, target)
     elif isinstance(object, _SCALARS) and not isinstance(object, np.generic):
@@ -204,7 +203,7 @@ def astype(x, dtype, /, *, copy: bool = False) -> Tensor:
       Array([ 1, -1], dtype=int32)
     """
     del copy
-    return ew.convert_element_type(asarray_arg("astype", x), _canonical_dtype("astype", dtype))
+    return ew.convert_element_type(asarray_arg("astype", x), canonical_dtype("astype", dtype))
 
 
 def copy(a, order: str | None = None) -> Tensor:
@@ -219,7 +218,7 @@ def zeros(shape, dtype=None) -> Tensor:
       >>> jnp.zeros((2, 3), jnp.int32).shape
       (2, 3)
     """
-    dtype = dtypes.default_float_dtype() if dtype is None else _canonical_dtype("zeros", dtype)
+    dtype = _float_dtype("zeros", dtype)
     return _filled(_canonical_shape("zeros", shape), 0, dtype)
 
 
@@ -230,13 +229,13 @@ def ones(shape, dtype=None) -> Tensor:
       >>> jnp.ones(3)
       Array([1., 1., 1.], dtype=float32)
     """
-    dtype = dtypes.default_float_dtype() if dtype is None else _canonical_dtype("ones", dtype)
+    dtype = _float_dtype("ones", dtype)
     return _filled(_canonical_shape("ones", shape), 1, dtype)
 
 
 def empty(shape, dtype=None) -> Tensor:
     """`numpy.empty`: irax has no uninitialized memory, so this is `zeros`."""
-    dtype = dtypes.default_float_dtype() if dtype is None else _canonical_dtype("empty", dtype)
+    dtype = _float_dtype("empty", dtype)
     return _filled(_canonical_shape("empty", shape), 0, dtype)
 
 
@@ -255,7 +254,7 @@ def full(shape, fill_value, dtype=None) -> Tensor:
         return _broadcast_fill("full", asarray(fill_value, dtype), shape)
     if dtype is None:
         return _filled(shape, fill_value, result_type(fill_value), _is_weak(fill_value))
-    return _filled(shape, fill_value, _canonical_dtype("full", dtype))
+    return _filled(shape, fill_value, canonical_dtype("full", dtype))
 
 
 def _filled_like(name: str, a, fill_value, dtype, shape) -> Tensor:
@@ -263,7 +262,7 @@ def _filled_like(name: str, a, fill_value, dtype, shape) -> Tensor:
     shape = a.shape if shape is None else _canonical_shape(name, shape)
     if dtype is None:
         return _filled(shape, fill_value, a.dtype, a.weak_type)
-    return _filled(shape, fill_value, _canonical_dtype(name, dtype))
+    return _filled(shape, fill_value, canonical_dtype(name, dtype))
 
 
 def zeros_like(a, dtype=None, shape=None) -> Tensor:
@@ -323,7 +322,7 @@ def arange(start, stop=None, step=None, dtype=None) -> Tensor:
       Array([0, 1, 2], dtype=int32)
     """
     bounds = [x for x in (start, stop, step) if x is not None]
-    dtype = result_type(*bounds) if dtype is None else _canonical_dtype("arange", dtype)
+    dtype = result_type(*bounds) if dtype is None else canonical_dtype("arange", dtype)
     start, stop, step = (None if x is None else _concrete_scalar("arange", what, x) for x, what
                          in ((start, "start"), (stop, "stop"), (step, "step")))
     if step is not None and step == 0:
@@ -331,10 +330,6 @@ def arange(start, stop=None, step=None, dtype=None) -> Tensor:
     if stop is None and step is None and not trace_mod.no_transform_active():
         return st.iota(dtype, max(int(np.ceil(start)), 0))
     return ArrayImpl(np.arange(start, stop, step, dtype=dtype))
-
-
-def _inexact(dtype: np.dtype) -> np.dtype:
-    return dtype if dtypes.is_inexact(dtype) else dtypes.default_float_dtype()
 
 
 def _bounds(name: str, start: Tensor, stop: Tensor, dtype):
@@ -349,6 +344,16 @@ def _num(name: str, num) -> int:
     if num < 0:
         raise ValueError(f"{name}: number of samples, {num}, must be non-negative")
     return num
+
+
+def _sample_dtypes(name: str, start: Tensor, stop: Tensor, dtype):
+    """(computation, result) dtypes of linspace, logspace and geomspace: the bounds'
+    promoted inexact dtype, or `dtype` computed in its inexact counterpart."""
+    if dtype is None:
+        comp = inexact_dtype(result_type(start, stop))
+        return comp, comp
+    result = canonical_dtype(name, dtype)
+    return inexact_dtype(result), result
 
 
 def linspace(start, stop, num: int = 50, endpoint: bool = True, retstep: bool = False,
@@ -367,11 +372,7 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, retstep: bool = 
     """
     num = _num("linspace", num)
     start, stop = asarray_arg("linspace", start), asarray_arg("linspace", stop)
-    if dtype is None:
-        dtype = _inexact(result_type(start, stop))
-    else:
-        dtype = _canonical_dtype("linspace", dtype)
-    comp = _inexact(dtype)
+    comp, dtype = _sample_dtypes("linspace", start, stop, dtype)
     start, stop = _bounds("linspace", start, stop, comp)
     axis = canonical_axis("linspace", axis, start.ndim + 1)
     lo, hi = st.expand_dims(start, (axis,)), st.expand_dims(stop, (axis,))
@@ -405,12 +406,10 @@ def logspace(start, stop, num: int = 50, endpoint: bool = True, base=10.0, dtype
       Array([  1.,  10., 100.], dtype=float32)
     """
     start, stop = asarray_arg("logspace", start), asarray_arg("logspace", stop)
-    comp = _inexact(result_type(start, stop) if dtype is None
-                    else _canonical_dtype("logspace", dtype))
+    comp, result = _sample_dtypes("logspace", start, stop, dtype)
     exponents = linspace(start, stop, _num("logspace", num), endpoint, dtype=comp, axis=axis)
     out = ufuncs.power(base, exponents)
-    return ew.convert_element_type(out, comp if dtype is None else
-                                   _canonical_dtype("logspace", dtype))
+    return ew.convert_element_type(out, result)
 
 
 def geomspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
@@ -425,8 +424,7 @@ def geomspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
       Array([   1.,   10.,  100., 1000.], dtype=float32)
     """
     start, stop = asarray_arg("geomspace", start), asarray_arg("geomspace", stop)
-    comp = _inexact(result_type(start, stop) if dtype is None
-                    else _canonical_dtype("geomspace", dtype))
+    comp, result = _sample_dtypes("geomspace", start, stop, dtype)
     start, stop = _bounds("geomspace", start, stop, comp)
     axis = canonical_axis("geomspace", axis, start.ndim + 1)
     sign = st.expand_dims(ufuncs.sign(start), (axis,))
@@ -439,8 +437,7 @@ def geomspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
     out = ufuncs.where(ufuncs.equal(position, 0), st.expand_dims(start, (axis,)), out)
     if endpoint and num > 1:
         out = ufuncs.where(ufuncs.equal(position, num - 1), st.expand_dims(stop, (axis,)), out)
-    return ew.convert_element_type(out, comp if dtype is None else
-                                   _canonical_dtype("geomspace", dtype))
+    return ew.convert_element_type(out, result)
 
 
 def _triangle_mask(name: str, N, M, k, compare: str) -> Tensor:
@@ -455,6 +452,12 @@ def _triangle_mask(name: str, N, M, k, compare: str) -> Tensor:
     return ew.LAX_FUNCTIONS[compare](ew.LAX_FUNCTIONS["add"](rows, operator.index(k)), cols)
 
 
+def _mask_array(name: str, N, M, k, compare: str, dtype) -> Tensor:
+    """`_triangle_mask` as an array of `dtype` (default float)."""
+    dtype = _float_dtype(name, dtype)
+    return ew.convert_element_type(_triangle_mask(name, N, M, k, compare), dtype)
+
+
 def eye(N: int, M: int | None = None, k: int = 0, dtype=None) -> Tensor:
     """An (N, M) array with ones on the k-th diagonal and zeros elsewhere.
 
@@ -463,8 +466,7 @@ def eye(N: int, M: int | None = None, k: int = 0, dtype=None) -> Tensor:
       Array([[1, 0],
              [0, 1]], dtype=int32)
     """
-    dtype = dtypes.default_float_dtype() if dtype is None else _canonical_dtype("eye", dtype)
-    return ew.convert_element_type(_triangle_mask("eye", N, M, k, "eq"), dtype)
+    return _mask_array("eye", N, M, k, "eq", dtype)
 
 
 def identity(n: int, dtype=None) -> Tensor:
@@ -480,8 +482,7 @@ def tri(N: int, M: int | None = None, k: int = 0, dtype=None) -> Tensor:
       Array([[1, 0],
              [1, 1]], dtype=int32)
     """
-    dtype = dtypes.default_float_dtype() if dtype is None else _canonical_dtype("tri", dtype)
-    return ew.convert_element_type(_triangle_mask("tri", N, M, k, "ge"), dtype)
+    return _mask_array("tri", N, M, k, "ge", dtype)
 
 
 def _triangle(name: str, m, k, lower: bool) -> Tensor:

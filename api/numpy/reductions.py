@@ -1,5 +1,5 @@
-"""Reductions of irax.numpy: sums, extrema, statistics, quantiles, cumulative sums,
-their NaN-ignoring variants and whole-array comparisons.
+"""Reductions of irax.numpy: sums, extrema, statistics, cumulative sums, their
+NaN-ignoring variants and whole-array comparisons (quantiles are in `quantiles`).
 
 NumPy's signatures (axis as None, an int or a tuple, negative allowed; keepdims;
 dtype; where=; initial=) with JAX's dtypes: sums and products of bools and small
@@ -13,21 +13,19 @@ import numpy as np
 
 from irax.core import dtypes
 from irax.core.primitives import elementwise as ew
-from irax.core.primitives import indexing as ix
 from irax.core.primitives import reductions as red
 from irax.core.primitives import structural as st
-from irax.core.primitives.sorting import sort
 from irax.core.tensor import ArrayImpl, Tensor
-from irax.core.trace import Tracer
 
 from . import ufuncs
-from .creation import _canonical_dtype
 from .util import (
     asarray_arg,
     broadcast_shapes,
     broadcast_to_shape,
     canonical_axes,
     canonical_axis,
+    canonical_dtype,
+    inexact_dtype,
     result_type,
 )
 
@@ -36,9 +34,8 @@ lax = ew.LAX_FUNCTIONS
 __all__ = [
     "all", "allclose", "amax", "amin", "any", "argmax", "argmin", "array_equal", "array_equiv",
     "average", "count_nonzero", "cumprod", "cumsum", "cumulative_prod", "cumulative_sum", "max",
-    "mean", "median", "min", "nanargmax", "nanargmin", "nancumprod", "nancumsum", "nanmax",
-    "nanmean", "nanmin", "nanprod", "nanstd", "nansum", "nanvar", "percentile", "prod", "ptp",
-    "quantile", "std", "sum", "var",
+    "mean", "min", "nanargmax", "nanargmin", "nancumprod", "nancumsum", "nanmax", "nanmean",
+    "nanmin", "nanprod", "nanstd", "nansum", "nanvar", "prod", "ptp", "std", "sum", "var",
 ]
 
 
@@ -53,11 +50,6 @@ def _check_out(name: str, out) -> None:
 def _const(value, dtype) -> ArrayImpl:
     """A 0-d constant of `dtype` (lifted into any transform that meets it)."""
     return ArrayImpl(np.array(value, dtype))
-
-
-def _inexact(dtype: np.dtype) -> np.dtype:
-    """`dtype` if floating or complex, else the default float."""
-    return dtype if dtypes.is_inexact(dtype) else dtypes.default_float_dtype()
 
 
 def _accumulation(dtype: np.dtype) -> np.dtype:
@@ -141,7 +133,7 @@ def _sum_like(kind, name, a, axis, dtype, out, keepdims, initial, where, promote
     a = asarray_arg(name, a)
     axes = canonical_axes(name, axis, a.ndim)
     if dtype is not None:
-        result = _canonical_dtype(name, dtype)
+        result = canonical_dtype(name, dtype)
     else:
         result = _promoted_int(a.dtype) if promote_integers else a.dtype
     comp = _accumulation(result)
@@ -155,7 +147,7 @@ def _sum_like(kind, name, a, axis, dtype, out, keepdims, initial, where, promote
     return ew.convert_element_type(_keep(total, a.shape, axes, keepdims), result)
 
 
-def sum(a, axis=None, dtype=None, out=None, keepdims: bool = False,  # noqa: A001
+def sum(a, axis=None, dtype=None, out=None, keepdims: bool = False,
         initial=None, where=None, promote_integers: bool = True) -> Tensor:
     """Sum of elements over `axis` (`numpy.sum`).
 
@@ -267,7 +259,7 @@ def _extremum(name, a, axis, out, keepdims, initial, where, is_max: bool) -> Ten
     return _keep(result, a.shape, axes, keepdims)
 
 
-def max(a, axis=None, out=None, keepdims: bool = False, initial=None,  # noqa: A001
+def max(a, axis=None, out=None, keepdims: bool = False, initial=None,
         where=None) -> Tensor:
     """Maximum over `axis` (`numpy.max`); NaN propagates.
 
@@ -281,7 +273,7 @@ def max(a, axis=None, out=None, keepdims: bool = False, initial=None,  # noqa: A
     return _extremum("max", a, axis, out, keepdims, initial, where, is_max=True)
 
 
-def min(a, axis=None, out=None, keepdims: bool = False, initial=None,  # noqa: A001
+def min(a, axis=None, out=None, keepdims: bool = False, initial=None,
         where=None) -> Tensor:
     """Minimum over `axis` (`numpy.min`); NaN propagates. See `max`."""
     return _extremum("min", a, axis, out, keepdims, initial, where, is_max=False)
@@ -407,7 +399,7 @@ def _logical(name, a, axis, out, keepdims, where, is_all: bool) -> Tensor:
     return _keep(result, a.shape, axes, keepdims)
 
 
-def all(a, axis=None, out=None, keepdims: bool = False, *, where=None) -> Tensor:  # noqa: A001
+def all(a, axis=None, out=None, keepdims: bool = False, *, where=None) -> Tensor:
     """Whether every element over `axis` is nonzero (True for an empty reduction).
 
     Example:
@@ -417,7 +409,7 @@ def all(a, axis=None, out=None, keepdims: bool = False, *, where=None) -> Tensor
     return _logical("all", a, axis, out, keepdims, where, is_all=True)
 
 
-def any(a, axis=None, out=None, keepdims: bool = False, *, where=None) -> Tensor:  # noqa: A001
+def any(a, axis=None, out=None, keepdims: bool = False, *, where=None) -> Tensor:
     """Whether any element over `axis` is nonzero (False for an empty reduction)."""
     return _logical("any", a, axis, out, keepdims, where, is_all=False)
 
@@ -471,7 +463,7 @@ def _mean(name: str, a, axis, dtype, keepdims: bool, where) -> Tensor:
     a = asarray_arg(name, a)
     axes = canonical_axes(name, axis, a.ndim)
     where = None if where is None else _mask(name, where, a.shape)
-    result = _inexact(a.dtype) if dtype is None else _canonical_dtype(name, dtype)
+    result = inexact_dtype(a.dtype) if dtype is None else canonical_dtype(name, dtype)
     comp = _accumulation(result)
     total = sum(a, axes, dtype=comp, keepdims=keepdims, where=where)
     count = _count(name, a.shape, axes, where, keepdims, comp)
@@ -496,7 +488,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims: bool = False, *,
 def _var_dtypes(name: str, in_dtype, dtype):
     """(result dtype, computation dtype) of var/std: real results, float32 accumulation."""
     if dtype is not None:
-        result = _canonical_dtype(name, dtype)
+        result = canonical_dtype(name, dtype)
         return result, _accumulation(result)
     if not dtypes.is_inexact(in_dtype):
         return dtypes.default_float_dtype(), dtypes.default_float_dtype()
@@ -585,7 +577,7 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims: bool = False, *,
     if not dtypes.is_inexact(a.dtype):
         return _mean("nanmean", a, axis, dtype, keepdims, where)
     axes = canonical_axes("nanmean", axis, a.ndim)
-    result = a.dtype if dtype is None else _canonical_dtype("nanmean", dtype)
+    result = a.dtype if dtype is None else canonical_dtype("nanmean", dtype)
     comp = _accumulation(result)
     present = ufuncs.logical_not(ufuncs.isnan(a))
     if where is not None:
@@ -640,7 +632,7 @@ def average(a, axis=None, weights=None, returned: bool = False, keepdims: bool =
         weight_sum = _const(math.prod(a.shape[i] for i in axes), avg.dtype)
     else:
         weights = asarray_arg("average", weights)
-        dtype = _inexact(result_type(a, weights))
+        dtype = inexact_dtype(result_type(a, weights))
         a = ew.convert_element_type(a, dtype)
         weights = ew.convert_element_type(weights, dtype)
         if weights.shape != a.shape:
@@ -658,131 +650,6 @@ def average(a, axis=None, weights=None, returned: bool = False, keepdims: bool =
     return avg, broadcast_to_shape(weight_sum, avg.shape)
 
 
-# ---- quantiles --------------------------------------------------------------------
-
-_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
-
-
-def _take_columns(x: Tensor, index: Tensor) -> Tensor:
-    """`x[:, index]` transposed: for x (B, N) and int index (Q,), an array (Q, B).
-
-    Indices out of [0, N) are clamped.
-    """
-    numbers = ix.GatherDimensionNumbers(offset_dims=(1,), collapsed_slice_dims=(1,),
-                                        start_index_map=(1,))
-    return ix.gather(x, st.reshape(index, (index.shape[0], 1)), numbers, (x.shape[0], 1),
-                     mode="clip")
-
-
-def _quantile(name: str, a, q, axis, method: str, keepdims: bool, scale: float) -> Tensor:
-    if method not in _METHODS:
-        raise ValueError(f"{name}: method must be one of {_METHODS}, got {method!r}")
-    a, q = asarray_arg(name, a), asarray_arg(name, q)
-    _check_ordered(name, a)
-    _check_ordered(name, q)
-    if not isinstance(q, Tracer) and not np.all((np.asarray(q) >= 0) &
-                                                (np.asarray(q) <= scale)):
-        raise ValueError(f"{name}: q must lie in [0, {scale:g}]")
-    dtype = _inexact(result_type(a, q))
-    a, q = ew.convert_element_type(a, dtype), ew.convert_element_type(q, dtype)
-    axes = canonical_axes(name, axis, a.ndim)
-    n = math.prod(a.shape[i] for i in axes)
-    if n == 0:
-        raise ValueError(f"{name}: cannot take a quantile over an empty axis (shape "
-                         f"{a.shape}, axis {axis})")
-    kept = [i for i in range(a.ndim) if i not in axes]
-    x = st.reshape(st.transpose(a, kept + list(axes)),
-                   (math.prod(a.shape[i] for i in kept), n))
-    x = sort(x, dimension=1)
-    if scale != 1:
-        q = lax["div"](q, _const(scale, dtype))
-    position = lax["mul"](st.reshape(q, (q.size,)), _const(n - 1, dtype))
-    index = dtypes.default_int_dtype()
-
-    def at(pos):
-        return _take_columns(x, ew.convert_element_type(pos, index))
-
-    low, high = lax["floor"](position), lax["ceil"](position)
-    if method == "lower":
-        out = at(low)
-    elif method == "higher":
-        out = at(high)
-    elif method == "nearest":
-        out = at(ew.round(position, rounding_method=1))
-    elif method == "midpoint":
-        out = lax["mul"](lax["add"](at(low), at(high)), _const(0.5, dtype))
-    else:
-        out = _lerp(at(low), at(high), st.broadcast_in_dim(
-            lax["sub"](position, low), (q.size, x.shape[0]), (0,)))
-    # NaNs sort last: a row holding one has NaN quantiles, as in NumPy.
-    last = st.reshape(st.slice(x, (0, n - 1), (x.shape[0], n)), (x.shape[0],))
-    has_nan = st.broadcast_in_dim(ufuncs.isnan(last), out.shape, (1,))
-    out = ew.select(has_nan, _const(np.nan, dtype), out)
-    out_shape = q.shape + _reduced_shape(a.shape, axes, keepdims)
-    return st.reshape(out, out_shape)
-
-
-def _lerp(lo: Tensor, hi: Tensor, t: Tensor) -> Tensor:
-    """NumPy's interpolation: from `lo` for t < 0.5 and from `hi` otherwise (exact ends)."""
-    diff = lax["sub"](hi, lo)
-    one = _const(1, t.dtype)
-    from_lo = lax["add"](lo, lax["mul"](diff, t))
-    from_hi = lax["sub"](hi, lax["mul"](diff, lax["sub"](one, t)))
-    return ew.select(lax["ge"](t, _const(0.5, t.dtype)), from_hi, from_lo)
-
-
-def quantile(a, q, axis=None, out=None, overwrite_input: bool = False,
-             method: str = "linear", keepdims: bool = False) -> Tensor:
-    """The `q`-th quantiles of `a` over `axis` (`numpy.quantile`).
-
-    Args:
-      a: the array (real); any NaN in a slice makes its quantiles NaN.
-      q: quantile(s) in [0, 1], a scalar or an array (checked when concrete).
-      axis: None (the flattened array), an int or a tuple of ints.
-      out, overwrite_input: NumPy's; `out` must be None.
-      method: "linear" (default), "lower", "higher", "nearest" (ties to the even
-        index, as NumPy) or "midpoint".
-      keepdims: keep the reduced axes with size 1.
-
-    Returns:
-      An inexact array of shape `q.shape + reduced shape` (integers give the default
-      float).
-
-    Example:
-      >>> jnp.quantile(jnp.array([1., 2., 3., 4.]), 0.5)
-      Array(2.5, dtype=float32)
-    """
-    del overwrite_input
-    _check_out("quantile", out)
-    return _quantile("quantile", a, q, axis, method, keepdims, 1.0)
-
-
-def percentile(a, q, axis=None, out=None, overwrite_input: bool = False,
-               method: str = "linear", keepdims: bool = False) -> Tensor:
-    """The `q`-th percentiles (q in [0, 100]) of `a`; otherwise as `quantile`.
-
-    Example:
-      >>> jnp.percentile(jnp.array([0., 10.]), 25)
-      Array(2.5, dtype=float32)
-    """
-    del overwrite_input
-    _check_out("percentile", out)
-    return _quantile("percentile", a, q, axis, method, keepdims, 100.0)
-
-
-def median(a, axis=None, out=None, overwrite_input: bool = False,
-           keepdims: bool = False) -> Tensor:
-    """Median over `axis`: the middle value, or the mean of the two middle values.
-
-    Example:
-      >>> jnp.median(jnp.array([3, 1, 4, 2]))
-      Array(2.5, dtype=float32)
-    """
-    del overwrite_input
-    _check_out("median", out)
-    return _quantile("median", a, 0.5, axis, "midpoint", keepdims, 1.0)
-
-
 # ---- cumulative reductions --------------------------------------------------------
 
 # (kind, bool?) -> the lax scan; on bools a running sum is `or`, a product `and`.
@@ -798,7 +665,7 @@ def _cumulative(kind: str, name: str, a, axis, dtype, nan_to=None) -> Tensor:
         axis = canonical_axis(name, axis, a.ndim)
     if nan_to is not None and dtypes.is_inexact(a.dtype):
         a = _replace_nan(a, nan_to)
-    result = _promoted_int(a.dtype) if dtype is None else _canonical_dtype(name, dtype)
+    result = _promoted_int(a.dtype) if dtype is None else canonical_dtype(name, dtype)
     x = ew.convert_element_type(a, result)
     return _SCANS[kind, result == dtypes.bool_](x, axis)
 

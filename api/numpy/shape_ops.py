@@ -1,16 +1,17 @@
 """Shape manipulation of irax.numpy: reshaping, transposing, joining, splitting,
-tiling, flipping, padding and diagonals.  Every function decomposes onto the
-structural lax primitives (reshape, transpose, slice, rev, concatenate, pad,
-broadcast_in_dim), so it works on traced values and is differentiable."""
+tiling, repeating, flipping and rolling (padding is in `padding`, diagonals in
+`diagonals`).  Every function decomposes onto the structural lax primitives (reshape,
+transpose, slice, rev, concatenate, broadcast_in_dim), so it works on traced values
+and is differentiable."""
 import itertools
 import operator
 
 import numpy as np
+
 from irax.core import dtypes
 from irax.core.primitives import elementwise as ew
-from irax.core.primitives import reductions as red
 from irax.core.primitives import structural as st
-from irax.core.tensor import ArrayImpl, Tensor, numpy_tensor, to_tensor
+from irax.core.tensor import ArrayImpl, Tensor, numpy_tensor
 
 from . import util
 from .indexing import take
@@ -18,11 +19,10 @@ from .ufuncs import remainder
 
 __all__ = [
     "array_split", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_arrays",
-    "broadcast_shapes", "broadcast_to", "column_stack", "concatenate", "diag", "diagflat",
-    "diagonal", "dsplit", "dstack", "expand_dims", "flatten", "flip", "fliplr", "flipud", "hsplit",
-    "hstack", "moveaxis", "pad", "ravel", "repeat", "reshape", "roll", "rot90", "split", "squeeze",
-    "stack", "swapaxes", "tile", "trace", "transpose", "tril_indices", "triu_indices", "vsplit",
-    "vstack",
+    "broadcast_shapes", "broadcast_to", "column_stack", "concatenate", "dsplit", "dstack",
+    "expand_dims", "flatten", "flip", "fliplr", "flipud", "hsplit", "hstack", "moveaxis", "ravel",
+    "repeat", "reshape", "roll", "rot90", "split", "squeeze", "stack", "swapaxes", "tile",
+    "transpose", "vsplit", "vstack",
 ]
 
 _ORDERS = ("C", "F", "A")
@@ -485,11 +485,7 @@ def vsplit(ary, indices_or_sections) -> list:
       >>> len(jnp.vsplit(jnp.ones((4, 2)), 2))
       2
     """
-    x = util.asarray_arg("vsplit", ary)
-    if x.ndim < 2:
-        raise ValueError(f"vsplit: only works on arrays of 2 or more dimensions, got shape "
-                         f"{x.shape}")
-    return _split("vsplit", x, indices_or_sections, 0, even=True)
+    return _split_min_ndim("vsplit", ary, indices_or_sections, 0, 2)
 
 
 def dsplit(ary, indices_or_sections) -> list:
@@ -499,11 +495,16 @@ def dsplit(ary, indices_or_sections) -> list:
       >>> len(jnp.dsplit(jnp.ones((1, 2, 4)), 2))
       2
     """
-    x = util.asarray_arg("dsplit", ary)
-    if x.ndim < 3:
-        raise ValueError(f"dsplit: only works on arrays of 3 or more dimensions, got shape "
-                         f"{x.shape}")
-    return _split("dsplit", x, indices_or_sections, 2, even=True)
+    return _split_min_ndim("dsplit", ary, indices_or_sections, 2, 3)
+
+
+def _split_min_ndim(name: str, ary, indices_or_sections, axis: int, min_ndim: int) -> list:
+    """`split` along `axis` of an array of at least `min_ndim` dimensions."""
+    x = util.asarray_arg(name, ary)
+    if x.ndim < min_ndim:
+        raise ValueError(f"{name}: only works on arrays of {min_ndim} or more dimensions, got "
+                         f"shape {x.shape}")
+    return _split(name, x, indices_or_sections, axis, even=True)
 
 
 def tile(A, reps) -> Tensor:
@@ -728,188 +729,3 @@ def rot90(m, k: int = 1, axes: tuple = (0, 1)) -> Tensor:
     if k == 1:
         return st.transpose(st.rev(x, (a1,)), perm)
     return st.rev(st.transpose(x, perm), (a1,))
-
-
-_PAD_MODES = ("constant", "empty", "edge", "reflect", "symmetric", "wrap")
-
-
-def pad(array, pad_width, mode: str = "constant", constant_values=0) -> Tensor:
-    """Pads an array (`numpy.pad`).
-
-    Args:
-      array: the array.
-      pad_width: the (before, after) amounts per axis: an int, a pair, or one pair
-        per axis.
-      mode: 'constant' (fill with `constant_values`), 'empty' (as constant 0), 'edge'
-        (repeat the edge values), 'reflect' (mirror without the edge), 'symmetric'
-        (mirror with the edge) or 'wrap' (periodic).
-      constant_values: the fill for 'constant': a scalar or (before, after) values per
-        axis; cast to the array's dtype.
-
-    Returns:
-      The padded array.
-
-    Example:
-      >>> jnp.pad(jnp.array([1, 2]), (1, 2), mode="edge")
-      Array([1, 1, 2, 2, 2], dtype=int32)
-    """
-    x = util.asarray_arg("pad", array)
-    widths = _pad_widths(x, pad_width)
-    if mode not in _PAD_MODES:
-        raise ValueError(f"pad: unsupported mode {mode!r}; irax supports "
-                         f"{', '.join(_PAD_MODES)}")
-    if mode in ("constant", "empty"):
-        return _pad_constant(x, widths, constant_values if mode == "constant" else 0)
-    for ax, (before, after) in enumerate(widths):
-        if not before and not after:
-            continue
-        if not x.shape[ax]:
-            raise ValueError(f"pad: cannot extend the empty axis {ax} of an array of shape "
-                             f"{x.shape} with mode {mode!r}")
-        idx = np.pad(np.arange(x.shape[ax]), (before, after), mode=mode)
-        x = _take_static(x, idx, ax)
-    return x
-
-
-def _pad_widths(x: Tensor, pad_width) -> np.ndarray:
-    widths = np.asarray(pad_width)
-    if widths.dtype.kind not in "iu":
-        raise TypeError(f"pad: pad_width must hold integers, got {pad_width!r}")
-    try:
-        widths = np.broadcast_to(widths, (x.ndim, 2))
-    except ValueError as err:
-        raise ValueError(f"pad: pad_width {pad_width!r} does not fit an array of shape "
-                         f"{x.shape}") from err
-    if (widths < 0).any():
-        raise ValueError(f"pad: pad_width {pad_width!r} contains negative values")
-    return widths.tolist()
-
-
-def _pad_constant(x: Tensor, widths: list, constant_values) -> Tensor:
-    if isinstance(constant_values, Tensor) and constant_values.ndim == 0 or np.ndim(
-            constant_values) == 0:
-        value = ew.convert_element_type(util.asarray_arg("pad", constant_values), x.dtype)
-        return st.pad(x, value, [(lo, hi, 0) for lo, hi in widths])
-    values = np.broadcast_to(np.asarray(constant_values), (x.ndim, 2))
-    for ax, ((before, after), fills) in enumerate(zip(widths, values)):
-        parts = []
-        for width, fill in ((before, fills[0]), (after, fills[1])):
-            shape = list(x.shape)
-            shape[ax] = width
-            value = ew.convert_element_type(to_tensor(np.asarray(fill)), x.dtype)
-            parts.append(st.broadcast_in_dim(value, shape, ()))
-        x = st.concatenate([parts[0], x, parts[1]], ax)
-    return x
-
-
-def diag(v, k: int = 0) -> Tensor:
-    """The k-th diagonal of a 2-D array, or a 2-D array with the 1-D `v` on its k-th
-    diagonal (`numpy.diag`).
-
-    Example:
-      >>> jnp.diag(jnp.array([1, 2]))
-      Array([[1, 0],
-             [0, 2]], dtype=int32)
-    """
-    x = util.asarray_arg("diag", v)
-    k = operator.index(k)
-    if x.ndim == 2:
-        return _diagonal("diag", x, k, 0, 1)
-    if x.ndim != 1:
-        raise ValueError(f"diag: input must be 1-d or 2-d, got shape {x.shape}")
-    n = x.shape[0] + abs(k)
-    if k:
-        x = st.pad(x, ew.convert_element_type(0, x.dtype), [(0, abs(k), 0)])
-    full = st.broadcast_in_dim(x, (n, n), (0,) if k >= 0 else (1,))
-    zero = st.broadcast_in_dim(ew.convert_element_type(0, x.dtype), (n, n), ())
-    return ew.select(numpy_tensor(np.eye(n, k=k, dtype=bool)), full, zero)
-
-
-def diagflat(v, k: int = 0) -> Tensor:
-    """A 2-D array with the flattened `v` on its k-th diagonal (`numpy.diagflat`).
-
-    Example:
-      >>> jnp.diagflat(jnp.array([[1, 2]])).shape
-      (2, 2)
-    """
-    return diag(ravel(util.asarray_arg("diagflat", v)), k)
-
-
-def diagonal(a, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
-    """The diagonal of `a` in the plane of `axis1` and `axis2`, as the last axis of the
-    result (`numpy.diagonal`).  `offset` > 0 is above the main diagonal.
-
-    Example:
-      >>> jnp.diagonal(jnp.arange(9).reshape(3, 3), 1)
-      Array([1, 5], dtype=int32)
-    """
-    return _diagonal("diagonal", a, offset, axis1, axis2)
-
-
-def _diagonal(name: str, a, offset: int, axis1: int, axis2: int) -> Tensor:
-    x = util.asarray_arg(name, a)
-    if x.ndim < 2:
-        raise ValueError(f"{name}: array must be at least 2-d, got shape {x.shape}")
-    i = util.canonical_axis(name, axis1, x.ndim)
-    j = util.canonical_axis(name, axis2, x.ndim)
-    if i == j:
-        raise ValueError(f"{name}: axis1 and axis2 cannot be the same (both {i})")
-    offset = operator.index(offset)
-    x = st.transpose(x, [d for d in range(x.ndim) if d not in (i, j)] + [i, j])
-    rows, cols = x.shape[-2:]
-    r0, c0 = max(-offset, 0), max(offset, 0)
-    size = max(0, min(rows - r0, cols - c0))
-    batch = x.shape[:-2]
-    x = st.slice(x, [0] * len(batch) + [min(r0, rows), min(c0, cols)],
-                 batch + (min(r0, rows) + size, min(c0, cols) + size))
-    flat = st.reshape(x, batch + (size * size,))
-    return st.slice(flat, [0] * flat.ndim, flat.shape, (1,) * len(batch) + (size + 1,))
-
-
-def trace(a, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype=None) -> Tensor:
-    """The sum along a diagonal (`numpy.trace`); integers narrower than the default int
-    are summed in the default int, as JAX does.
-
-    Example:
-      >>> jnp.trace(jnp.eye(3))
-      Array(3., dtype=float32)
-    """
-    d = _diagonal("trace", a, offset, axis1, axis2)
-    if dtype is not None:
-        target = dtypes.canonicalize_dtype(dtypes.to_dtype(dtype))
-    elif dtypes.is_integer(d.dtype) and d.dtype.itemsize < dtypes.default_int_dtype().itemsize:
-        target = dtypes.default_int_dtype()
-    else:
-        target = d.dtype
-    d = util.convert(d, target)
-    reduce = red.reduce_or if target == dtypes.bool_ else red.reduce_sum
-    return reduce(d, (d.ndim - 1,))
-
-
-def _indices_pair(fn, n, k, m) -> tuple:
-    rows, cols = fn(operator.index(n), operator.index(k), None if m is None else
-                    operator.index(m))
-    dtype = dtypes.default_int_dtype()
-    return numpy_tensor(rows, dtype), numpy_tensor(cols, dtype)
-
-
-def triu_indices(n: int, k: int = 0, m: int | None = None) -> tuple:
-    """The (row, column) indices of the upper triangle of an (n, m) array, from the k-th
-    diagonal up (`numpy.triu_indices`).
-
-    Example:
-      >>> jnp.triu_indices(2)
-      (Array([0, 0, 1], dtype=int32), Array([0, 1, 1], dtype=int32))
-    """
-    return _indices_pair(np.triu_indices, n, k, m)
-
-
-def tril_indices(n: int, k: int = 0, m: int | None = None) -> tuple:
-    """The (row, column) indices of the lower triangle of an (n, m) array, up to the
-    k-th diagonal (`numpy.tril_indices`).
-
-    Example:
-      >>> jnp.tril_indices(2)
-      (Array([0, 1, 1], dtype=int32), Array([0, 0, 1], dtype=int32))
-    """
-    return _indices_pair(np.tril_indices, n, k, m)

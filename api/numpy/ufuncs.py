@@ -18,21 +18,32 @@ from .util import asarray_arg, convert, promote_args, promote_args_inexact
 lax = ew.LAX_FUNCTIONS
 
 __all__ = [
-    "add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "divmod",
-    "remainder", "mod", "fmod", "power", "float_power", "negative", "positive", "abs",
-    "absolute", "fabs", "sign", "floor", "ceil", "round", "around", "trunc", "fix", "rint",
-    "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "cbrt", "square",
-    "reciprocal", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "sinh",
-    "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "maximum", "minimum", "fmax", "fmin",
-    "clip", "where", "logaddexp", "logaddexp2", "hypot", "isnan", "isinf", "isfinite",
-    "isposinf", "isneginf", "signbit", "nan_to_num", "heaviside", "sinc", "deg2rad",
-    "rad2deg", "degrees", "radians", "copysign", "equal", "not_equal", "less",
-    "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "logical_not",
-    "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "invert",
-    "left_shift", "right_shift", "real", "imag", "conj", "conjugate", "angle", "isclose",
-    "asin", "acos", "atan", "atan2", "asinh", "acosh", "atanh", "pow", "bitwise_invert",
-    "bitwise_left_shift", "bitwise_right_shift",
+    "abs", "absolute", "acos", "acosh", "add", "angle", "arccos", "arccosh", "arcsin",
+    "arcsinh", "arctan", "arctan2", "arctanh", "around", "asin", "asinh", "atan", "atan2",
+    "atanh", "bitwise_and", "bitwise_invert", "bitwise_left_shift", "bitwise_not",
+    "bitwise_or", "bitwise_right_shift", "bitwise_xor", "cbrt", "ceil", "clip", "conj",
+    "conjugate", "copysign", "cos", "cosh", "deg2rad", "degrees", "divide", "divmod", "equal",
+    "exp", "exp2", "expm1", "fabs", "fix", "float_power", "floor", "floor_divide", "fmax",
+    "fmin", "fmod", "greater", "greater_equal", "heaviside", "hypot", "imag", "invert",
+    "isclose", "isfinite", "isinf", "isnan", "isneginf", "isposinf", "left_shift", "less",
+    "less_equal", "log", "log1p", "log2", "log10", "logaddexp", "logaddexp2", "logical_and",
+    "logical_not", "logical_or", "logical_xor", "maximum", "minimum", "mod", "multiply",
+    "nan_to_num", "negative", "not_equal", "positive", "pow", "power", "rad2deg", "radians",
+    "real", "reciprocal", "remainder", "right_shift", "rint", "round", "sign", "signbit",
+    "sin", "sinc", "sinh", "sqrt", "square", "subtract", "tan", "tanh", "true_divide", "trunc",
+    "where",
 ]
+
+
+def _scalar(value, dtype) -> Tensor:
+    """The Python number `value` as a strongly typed 0-d array of `dtype`."""
+    return convert(asarray_arg("", value), dtype)
+
+
+def _named(fn, name: str, doc: str):
+    """`fn`, made by a factory below, under its NumPy `name` with docstring `doc`."""
+    fn.__name__, fn.__doc__ = name, doc
+    return fn
 
 
 def _inexact_unary(name, prim_name):
@@ -46,9 +57,8 @@ def _inexact_unary(name, prim_name):
                 return ArrayImpl(fast.np_fn(value), x._weak_type)
         (x,) = promote_args_inexact(name, x)
         return bind(x)
-    fn.__name__ = name
-    fn.__doc__ = f"`jnp.{name}(x)`: elementwise, as `numpy.{name}` (ints become floats)."
-    return fn
+    return _named(fn, name,
+                  f"`jnp.{name}(x)`: elementwise, as `numpy.{name}` (ints become floats).")
 
 
 exp = _inexact_unary("exp", "exp")
@@ -79,14 +89,17 @@ def cbrt(x):
 
 def log2(x):
     """`jnp.log2(x)`: base-2 logarithm."""
-    (x,) = promote_args_inexact("log2", x)
-    return lax["div"](lax["log"](x), lax["log"](np.asarray(2, x.dtype)))
+    return _log_base("log2", x, 2)
 
 
 def log10(x):
     """`jnp.log10(x)`: base-10 logarithm."""
-    (x,) = promote_args_inexact("log10", x)
-    return lax["div"](lax["log"](x), lax["log"](np.asarray(10, x.dtype)))
+    return _log_base("log10", x, 10)
+
+
+def _log_base(name: str, x, base: int):
+    (x,) = promote_args_inexact(name, x)
+    return lax["div"](lax["log"](x), lax["log"](np.asarray(base, x.dtype)))
 
 
 _BOOL_EQUIVALENT = {"add": "or", "mul": "and"}
@@ -143,9 +156,8 @@ def _binary(name, prim_name, inexact=False):
         if x1.dtype == dtypes.bool_:
             return bool_bind(x1, x2)
         return bind(x1, x2)
-    fn.__name__ = name
-    fn.__doc__ = f"`jnp.{name}(x1, x2)`: elementwise with broadcasting, as `numpy.{name}`."
-    return fn
+    return _named(fn, name,
+                  f"`jnp.{name}(x1, x2)`: elementwise with broadcasting, as `numpy.{name}`.")
 
 
 add = _binary("add", "add")
@@ -169,9 +181,7 @@ def _bitwise(name, prim_name):
         if not (x1.dtype == dtypes.bool_ or dtypes.is_integer(x1.dtype)):
             raise TypeError(f"{name} needs boolean or integer arguments, got {x1.dtype}")
         return lax[prim_name](x1, x2)
-    fn.__name__ = name
-    fn.__doc__ = f"`jnp.{name}(x1, x2)`: elementwise bitwise op on bool/integer arrays."
-    return fn
+    return _named(fn, name, f"`jnp.{name}(x1, x2)`: elementwise bitwise op on bool/integer arrays.")
 
 
 bitwise_and = _bitwise("bitwise_and", "and")
@@ -183,13 +193,11 @@ def _logical(name, prim_name):
     def fn(x1, x2):
         x1, x2 = promote_args(name, x1, x2)
         return lax[prim_name](_as_bool(x1), _as_bool(x2))
-    fn.__name__ = name
-    fn.__doc__ = f"`jnp.{name}(x1, x2)`: elementwise logical op (non-zero is True)."
-    return fn
+    return _named(fn, name, f"`jnp.{name}(x1, x2)`: elementwise logical op (non-zero is True).")
 
 
 def _as_bool(x: Tensor) -> Tensor:
-    return x if x.dtype == dtypes.bool_ else lax["ne"](x, convert(asarray_arg("", 0), x.dtype))
+    return x if x.dtype == dtypes.bool_ else lax["ne"](x, _scalar(0, x.dtype))
 
 
 logical_and = _logical("logical_and", "and")
@@ -245,7 +253,7 @@ def absolute(x):
     return lax["abs"](x)
 
 
-abs = absolute  # noqa: A001 - NumPy's name
+abs = absolute
 
 
 def fabs(x):
@@ -258,7 +266,7 @@ def sign(x):
     """`jnp.sign(x)`: -1, 0 or 1 (x/|x| for complex; NaN stays NaN)."""
     x = asarray_arg("sign", x)
     if x.dtype.kind == "u":
-        return convert(lax["ne"](x, convert(asarray_arg("", 0), x.dtype)), x.dtype)
+        return convert(lax["ne"](x, _scalar(0, x.dtype)), x.dtype)
     return lax["sign"](x)
 
 
@@ -279,8 +287,7 @@ def trunc(x):
     x = asarray_arg("trunc", x)
     if not dtypes.is_float(x.dtype):
         return x
-    return where(lax["lt"](x, convert(asarray_arg("", 0), x.dtype)), lax["ceil"](x),
-                 lax["floor"](x))
+    return where(lax["lt"](x, _scalar(0, x.dtype)), lax["ceil"](x), lax["floor"](x))
 
 
 fix = trunc
@@ -292,7 +299,7 @@ def rint(x):
     return ew.round(x, 1)
 
 
-def round(a, decimals: int = 0, out=None):  # noqa: A001 - NumPy's name
+def round(a, decimals: int = 0, out=None):
     """`jnp.round(a, decimals=0)`: rounds half to even at `decimals` decimal places."""
     if out is not None:
         raise NotImplementedError("irax arrays are immutable: the `out` argument is not "
@@ -307,7 +314,7 @@ def round(a, decimals: int = 0, out=None):  # noqa: A001 - NumPy's name
         return lax["complex"](round(real(a), decimals), round(imag(a), decimals))
     if decimals == 0:
         return ew.round(a, 1)
-    factor = convert(asarray_arg("", 10.0 ** decimals), a.dtype)
+    factor = _scalar(10.0 ** decimals, a.dtype)
     return lax["div"](ew.round(lax["mul"](a, factor), 1), factor)
 
 
@@ -341,14 +348,14 @@ def power(x1, x2):
     return _integer_power(x1, x2)
 
 
-pow = power  # noqa: A001 - NumPy's name
+pow = power
 
 
 def _integer_power(base, exponent):
-    one = convert(asarray_arg("", 1), base.dtype)
-    acc = lax["add"](lax["mul"](base, convert(asarray_arg("", 0), base.dtype)), one)
+    one = _scalar(1, base.dtype)
+    acc = lax["add"](lax["mul"](base, _scalar(0, base.dtype)), one)
     for _ in range(8 * base.dtype.itemsize):
-        odd = lax["ne"](lax["and"](exponent, one), convert(asarray_arg("", 0), base.dtype))
+        odd = lax["ne"](lax["and"](exponent, one), _scalar(0, base.dtype))
         acc = where(odd, lax["mul"](acc, base), acc)
         base = lax["mul"](base, base)
         exponent = lax["shift_right_logical"](exponent, one)
@@ -366,13 +373,12 @@ def floor_divide(x1, x2):
     x1, x2 = promote_args("floor_divide", x1, x2)
     if dtypes.is_integer(x1.dtype):
         q = lax["div"](x1, x2)
-        zero = convert(asarray_arg("", 0), x1.dtype)
+        zero = _scalar(0, x1.dtype)
         if x1.dtype.kind == "u":
             return q
         inexact = lax["ne"](lax["rem"](x1, x2), zero)
         flip = lax["ne"](lax["lt"](x1, zero), lax["lt"](x2, zero))
-        return where(logical_and(inexact, flip), lax["sub"](q, convert(asarray_arg(
-            "", 1), x1.dtype)), q)
+        return where(logical_and(inexact, flip), lax["sub"](q, _scalar(1, x1.dtype)), q)
     if x1.dtype == dtypes.bool_:
         raise TypeError("floor_divide does not accept bool arguments")
     if dtypes.is_complex(x1.dtype):
@@ -383,10 +389,10 @@ def floor_divide(x1, x2):
 def _float_divmod(x1, x2):
     mod = lax["rem"](x1, x2)
     div = lax["div"](lax["sub"](x1, mod), x2)
-    zero = convert(asarray_arg("", 0), x1.dtype)
+    zero = _scalar(0, x1.dtype)
     fix_sign = logical_and(lax["ne"](mod, zero),
                            lax["ne"](lax["lt"](x2, zero), lax["lt"](mod, zero)))
-    one = convert(asarray_arg("", 1), x1.dtype)
+    one = _scalar(1, x1.dtype)
     div = where(fix_sign, lax["sub"](div, one), div)
     mod = where(fix_sign, lax["add"](mod, x2), mod)
     return ew.round(div, 1), mod
@@ -398,7 +404,7 @@ def remainder(x1, x2):
     r = lax["rem"](x1, x2)
     if x1.dtype.kind == "u":
         return r
-    zero = convert(asarray_arg("", 0), x1.dtype)
+    zero = _scalar(0, x1.dtype)
     fix_sign = logical_and(lax["ne"](r, zero), lax["ne"](lax["lt"](r, zero),
                                                       lax["lt"](x2, zero)))
     return where(fix_sign, lax["add"](r, x2), r)
@@ -407,7 +413,7 @@ def remainder(x1, x2):
 mod = remainder
 
 
-def divmod(x1, x2):  # noqa: A001 - NumPy's name
+def divmod(x1, x2):
     """`jnp.divmod(x1, x2)`: `(x1 // x2, x1 % x2)`."""
     return floor_divide(x1, x2), remainder(x1, x2)
 
@@ -420,14 +426,18 @@ def fmod(x1, x2):
 
 def fmax(x1, x2):
     """`jnp.fmax(x1, x2)`: elementwise maximum that ignores NaNs."""
-    x1, x2 = promote_args("fmax", x1, x2)
-    return where(isnan(x1), x2, where(isnan(x2), x1, lax["max"](x1, x2)))
+    return _nan_ignoring("fmax", "max", x1, x2)
 
 
 def fmin(x1, x2):
     """`jnp.fmin(x1, x2)`: elementwise minimum that ignores NaNs."""
-    x1, x2 = promote_args("fmin", x1, x2)
-    return where(isnan(x1), x2, where(isnan(x2), x1, lax["min"](x1, x2)))
+    return _nan_ignoring("fmin", "min", x1, x2)
+
+
+def _nan_ignoring(name: str, prim_name: str, x1, x2):
+    """The lax `prim_name` of x1 and x2, or the other operand where one is NaN."""
+    x1, x2 = promote_args(name, x1, x2)
+    return where(isnan(x1), x2, where(isnan(x2), x1, lax[prim_name](x1, x2)))
 
 
 def where(condition, x=None, y=None, /):
@@ -436,7 +446,7 @@ def where(condition, x=None, y=None, /):
     With only `condition`, returns `nonzero(condition)` (concrete values only).
     """
     if x is None and y is None:
-        from .indexing import nonzero
+        from .sorting import nonzero
         return nonzero(condition)
     if x is None or y is None:
         raise ValueError("where: pass either only `condition`, or `condition`, `x` and `y`")
@@ -453,7 +463,7 @@ def _broadcast3(c, x, y):
     return c, broadcast_to_shape(x, shape), broadcast_to_shape(y, shape)
 
 
-def clip(a, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002
+def clip(a, a_min=None, a_max=None, *, min=None, max=None):
     """`jnp.clip(a, a_min, a_max)`: limits values to `[a_min, a_max]` (either may be None)."""
     lo = a_min if min is None else min
     hi = a_max if max is None else max
@@ -480,7 +490,7 @@ def _logaddexp(x1, x2):
 
 
 def _finite_or_zero(x):
-    return where(isposinf(x), convert(asarray_arg("", 0), x.dtype), x)
+    return where(isposinf(x), _scalar(0, x.dtype), x)
 
 
 @_logaddexp.defjvp
@@ -494,7 +504,7 @@ def _logaddexp_jvp(primals, tangents):
 def logaddexp2(x1, x2):
     """`jnp.logaddexp2(x1, x2)`: `log2(2**x1 + 2**x2)` without overflow."""
     x1, x2 = promote_args_inexact("logaddexp2", x1, x2)
-    ln2 = convert(asarray_arg("", float(np.log(2))), x1.dtype)
+    ln2 = _scalar(float(np.log(2)), x1.dtype)
     return lax["div"](logaddexp(lax["mul"](x1, ln2), lax["mul"](x2, ln2)), ln2)
 
 
@@ -503,11 +513,10 @@ def hypot(x1, x2):
     x1, x2 = promote_args_inexact("hypot", x1, x2)
     a, b = lax["abs"](x1), lax["abs"](x2)
     big, small = lax["max"](a, b), lax["min"](a, b)
-    zero = convert(asarray_arg("", 0), big.dtype)
-    safe_big = where(lax["eq"](big, zero), convert(asarray_arg("", 1), big.dtype), big)
+    zero = _scalar(0, big.dtype)
+    safe_big = where(lax["eq"](big, zero), _scalar(1, big.dtype), big)
     ratio = lax["div"](small, safe_big)
-    out = lax["mul"](big, lax["sqrt"](lax["add"](convert(asarray_arg("", 1), big.dtype),
-                                                 lax["mul"](ratio, ratio))))
+    out = lax["mul"](big, lax["sqrt"](lax["add"](_scalar(1, big.dtype), lax["mul"](ratio, ratio))))
     return where(lax["eq"](big, zero), zero, where(isinf(big), big, out))
 
 
@@ -524,19 +533,23 @@ def isinf(x):
         return lax["ne"](x, x)
     if dtypes.is_complex(x.dtype):
         return logical_or(isinf(real(x)), isinf(imag(x)))
-    return lax["eq"](lax["abs"](x), convert(asarray_arg("", float("inf")), x.dtype))
+    return lax["eq"](lax["abs"](x), _scalar(float("inf"), x.dtype))
 
 
 def isposinf(x):
     """`jnp.isposinf(x)`: True where x is +inf."""
-    x = asarray_arg("isposinf", x)
-    return logical_and(isinf(x), lax["gt"](x, convert(asarray_arg("", 0), x.dtype)))
+    return _is_signed_inf("isposinf", x, "gt")
 
 
 def isneginf(x):
     """`jnp.isneginf(x)`: True where x is -inf."""
-    x = asarray_arg("isneginf", x)
-    return logical_and(isinf(x), lax["lt"](x, convert(asarray_arg("", 0), x.dtype)))
+    return _is_signed_inf("isneginf", x, "lt")
+
+
+def _is_signed_inf(name: str, x, compare: str):
+    """True where x is infinite and `compare`s (gt: +inf, lt: -inf) with zero."""
+    x = asarray_arg(name, x)
+    return logical_and(isinf(x), lax[compare](x, _scalar(0, x.dtype)))
 
 
 def isfinite(x):
@@ -553,11 +566,9 @@ def signbit(x):
     """`jnp.signbit(x)`: True where the sign bit is set (-0.0 included)."""
     x = asarray_arg("signbit", x)
     if dtypes.is_integer(x.dtype) or x.dtype == dtypes.bool_:
-        return lax["lt"](x, convert(asarray_arg("", 0), x.dtype)) if x.dtype.kind == "i" \
-            else lax["ne"](x, x)
+        return lax["lt"](x, _scalar(0, x.dtype)) if x.dtype.kind == "i" else lax["ne"](x, x)
     int_dtype = np.dtype(f"i{x.dtype.itemsize}")
-    return lax["lt"](ew.bitcast_convert_type(x, int_dtype),
-                     convert(asarray_arg("", 0), int_dtype))
+    return lax["lt"](ew.bitcast_convert_type(x, int_dtype), _scalar(0, int_dtype))
 
 
 def copysign(x1, x2):
@@ -578,26 +589,26 @@ def nan_to_num(x, copy: bool = True, nan: float = 0.0, posinf=None, neginf=None)
     info = dtypes.finfo(x.dtype)
     posinf = float(info.max) if posinf is None else posinf
     neginf = float(info.min) if neginf is None else neginf
-    x = where(isnan(x), convert(asarray_arg("", nan), x.dtype), x)
-    x = where(isposinf(x), convert(asarray_arg("", posinf), x.dtype), x)
-    return where(isneginf(x), convert(asarray_arg("", neginf), x.dtype), x)
+    x = where(isnan(x), _scalar(nan, x.dtype), x)
+    x = where(isposinf(x), _scalar(posinf, x.dtype), x)
+    return where(isneginf(x), _scalar(neginf, x.dtype), x)
 
 
 def heaviside(x1, x2):
     """`jnp.heaviside(x1, x2)`: 0 for x1 < 0, x2 for x1 == 0, 1 for x1 > 0."""
     x1, x2 = promote_args_inexact("heaviside", x1, x2)
-    zero = convert(asarray_arg("", 0), x1.dtype)
-    one = convert(asarray_arg("", 1), x1.dtype)
+    zero = _scalar(0, x1.dtype)
+    one = _scalar(1, x1.dtype)
     return where(lax["lt"](x1, zero), zero, where(lax["gt"](x1, zero), one, x2))
 
 
 @functools.partial(custom_jvp, nondiff_argnums=(0,))
 def _sinc_maclaurin(k, x):
     """The k-th derivative of sin(x)/x at 0, shaped like x (its JVP gives the next)."""
-    zero = lax["mul"](x, convert(asarray_arg("", 0), x.dtype))
+    zero = lax["mul"](x, _scalar(0, x.dtype))
     if k % 2:
         return zero
-    return lax["add"](zero, convert(asarray_arg("", (-1) ** (k // 2) / (k + 1)), x.dtype))
+    return lax["add"](zero, _scalar((-1) ** (k // 2) / (k + 1), x.dtype))
 
 
 @_sinc_maclaurin.defjvp
@@ -609,22 +620,22 @@ def _sinc_maclaurin_jvp(k, primals, tangents):
 def sinc(x):
     """`jnp.sinc(x)`: `sin(pi x) / (pi x)`, 1 at 0 (derivatives at 0 exact to any order)."""
     (x,) = promote_args_inexact("sinc", x)
-    pi_x = lax["mul"](x, convert(asarray_arg("", float(np.pi)), x.dtype))
-    is_zero = lax["eq"](x, convert(asarray_arg("", 0), x.dtype))
-    safe = where(is_zero, convert(asarray_arg("", 1), x.dtype), pi_x)
+    pi_x = lax["mul"](x, _scalar(float(np.pi), x.dtype))
+    is_zero = lax["eq"](x, _scalar(0, x.dtype))
+    safe = where(is_zero, _scalar(1, x.dtype), pi_x)
     return where(is_zero, _sinc_maclaurin(0, pi_x), lax["div"](lax["sin"](safe), safe))
 
 
 def deg2rad(x):
     """`jnp.deg2rad(x)`: degrees to radians."""
     (x,) = promote_args_inexact("deg2rad", x)
-    return lax["mul"](x, convert(asarray_arg("", float(np.pi / 180)), x.dtype))
+    return lax["mul"](x, _scalar(float(np.pi / 180), x.dtype))
 
 
 def rad2deg(x):
     """`jnp.rad2deg(x)`: radians to degrees."""
     (x,) = promote_args_inexact("rad2deg", x)
-    return lax["mul"](x, convert(asarray_arg("", float(180 / np.pi)), x.dtype))
+    return lax["mul"](x, _scalar(float(180 / np.pi), x.dtype))
 
 
 radians, degrees = deg2rad, rad2deg
@@ -641,7 +652,7 @@ def imag(x):
     x = asarray_arg("imag", x)
     if dtypes.is_complex(x.dtype):
         return lax["imag"](x)
-    return lax["mul"](x, convert(asarray_arg("", 0), x.dtype))
+    return lax["mul"](x, _scalar(0, x.dtype))
 
 
 def conjugate(x):
@@ -667,8 +678,8 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan: bool = False):
     if not dtypes.is_inexact(a.dtype):
         return equal(a, b)
     dtype = dtypes.real_dtype(a.dtype)
-    tol = lax["add"](convert(asarray_arg("", float(atol)), dtype),
-                     lax["mul"](convert(asarray_arg("", float(rtol)), dtype), absolute(b)))
+    tol = lax["add"](_scalar(float(atol), dtype),
+                     lax["mul"](_scalar(float(rtol), dtype), absolute(b)))
     close = lax["le"](absolute(lax["sub"](a, b)), tol)
     both_inf = logical_and(isinf(a), isinf(b))
     close = where(both_inf, equal(a, b), logical_and(close, isfinite(b)))

@@ -73,6 +73,19 @@ def _dtype_and_weak(a):
     return to_tensor(a).dtype, False
 
 
+def canonical_dtype(name: str, dtype) -> np.dtype:
+    """A user dtype argument as the dtype irax stores; errors name `name`."""
+    try:
+        return dtypes.canonicalize_dtype(dtypes.to_dtype(dtype))
+    except TypeError as err:
+        raise TypeError(f"{name}: {err}") from None
+
+
+def inexact_dtype(dtype: np.dtype) -> np.dtype:
+    """`dtype` if floating or complex, else the default float."""
+    return dtype if dtypes.is_inexact(dtype) else dtypes.default_float_dtype()
+
+
 def convert(x: Tensor, dtype, weak_type: bool = False) -> Tensor:
     """`x` cast to `dtype` with the given weak type (no-op when it already has both)."""
     if x.dtype == dtype and x.weak_type == weak_type:

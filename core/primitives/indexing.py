@@ -207,7 +207,7 @@ def _window_index(starts, window, index_map, operand_batching, indices_batching)
     return index
 
 
-def _default_fill(dtype):
+def default_fill(dtype):
     """JAX's gather fill: NaN (inexact), min (signed), max (unsigned), True (bool)."""
     if dtypes.is_inexact(dtype):
         return float("nan")
@@ -226,7 +226,7 @@ def _gather_impl(operand, indices, *, dimension_numbers, slice_sizes, indices_ar
     batch = indices.shape[:-1]
     windows = np.broadcast_to(operand[tuple(index)], batch + tuple(slice_sizes))
     if mode is GatherScatterMode.FILL_OR_DROP:
-        fill = _default_fill(operand.dtype) if fill_value is None else fill_value
+        fill = default_fill(operand.dtype) if fill_value is None else fill_value
         windows = np.where(fits.reshape(batch + (1,) * operand.ndim), windows,
                            np.array(fill, operand.dtype))
     kept = _window_dims(operand.ndim, dn.collapsed_slice_dims, dn.operand_batching_dims)
@@ -329,7 +329,7 @@ def gather(operand, start_indices, dimension_numbers: GatherDimensionNumbers, sl
     if mode is not GatherScatterMode.FILL_OR_DROP:
         fill_value = None
     elif fill_value is None:
-        fill_value = _default_fill(operand.dtype)
+        fill_value = default_fill(operand.dtype)
     else:
         fill_value = np.asarray(fill_value).item()   # a static, hashable Python scalar
     return gather_p.bind(
