@@ -96,8 +96,15 @@ def test_grad_options():
     np.testing.assert_array_equal(np.asarray(gy), [1, 1, 1])
     g, aux = grad(lambda x: (x ** 2, "aux"), has_aux=True)(3.0)
     assert float(g) == 6.0 and aux == "aux"
-    (value, aux), g = value_and_grad(lambda x: (x ** 2, x), has_aux=True)(3.0)
+    (value, aux), g = value_and_grad(lambda x: (x ** 2, {"x": x, "s": "tag"}),
+                                     has_aux=True)(3.0)
     assert float(value) == 9.0 and float(g) == 6.0
+    assert type(aux["x"]) is type(jnp.ones(1)) and float(aux["x"]) == 3.0
+    assert aux["s"] == "tag"
+    jac, aux = jacfwd(lambda x: (jnp.sin(x), jnp.cos(x)), has_aux=True)(jnp.zeros(2))
+    np.testing.assert_array_equal(np.asarray(aux), [1.0, 1.0])
+    _, _, aux = jvp(lambda x: (x * 2, x + 1), (1.0,), (1.0,), has_aux=True)
+    assert float(aux) == 2.0
     g_int = grad(lambda x, n: x * n, argnums=(0, 1), allow_int=True)(2.0, 3)
     assert g_int[1].dtype == irax.numpy.float0
 

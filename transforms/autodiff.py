@@ -15,23 +15,42 @@ from .ad import Zero, jvp_flat, linearize_flat, tangent_aval, zeros_like_aval
 
 
 def _flatten_fun(fun, in_tree, has_aux=False):
-    """`fun` on a flat list of leaves; records the output tree (and aux) in `store`."""
-    store = {}
+    """`fun` on a flat list of leaves; records the output tree in `store`.
+
+    With `has_aux`, the aux arrays are returned as extra outputs after the real ones
+    (so transforms hand back their values, not tracers); `_split_aux` undoes that.
+    """
+    store = {"num_aux": 0}
 
     def flat_fun(*leaves):
         out = fun(*pytree.tree_unflatten(in_tree, list(leaves)))
+        aux_arrays = []
         if has_aux:
             if not (isinstance(out, tuple) and len(out) == 2):
                 raise TypeError("a function differentiated with has_aux=True must return a "
                                 f"pair (output, aux), got {type(out).__name__}")
-            out, store["aux"] = out
+            out, aux = out
+            aux_leaves, store["aux_tree"] = pytree.tree_flatten(aux)
+            store["aux_leaves"] = aux_leaves
+            aux_arrays = [leaf for leaf in aux_leaves if isinstance(leaf, Tensor)]
+            store["num_aux"] = len(aux_arrays)
         flat, store["out_tree"] = pytree.tree_flatten(out)
         for i, leaf in enumerate(flat):
             if not isinstance(leaf, (Tensor, int, float, complex, np.ndarray, np.generic)):
                 raise TypeError(f"output leaf {i} of the differentiated function has type "
                                 f"{type(leaf).__name__}; outputs must be arrays")
-        return [to_tensor(o) for o in flat]
+        return [to_tensor(o) for o in flat] + aux_arrays
     return flat_fun, store
+
+
+def _split_aux(store, outs):
+    """(real outputs, aux pytree) from a flat output list of `_flatten_fun`."""
+    n = len(outs) - store["num_aux"]
+    if "aux_tree" not in store:
+        return outs, None
+    values = iter(outs[n:])
+    aux = [next(values) if isinstance(leaf, Tensor) else leaf for leaf in store["aux_leaves"]]
+    return outs[:n], pytree.tree_unflatten(store["aux_tree"], aux)
 
 
 def _as_tensors(leaves, what):
@@ -63,11 +82,12 @@ def jvp(fun, primals, tangents, has_aux=False):
     flat_t = [_check_tangent(p, t) for p, t in zip(flat_p, flat_t)]
     flat_fun, store = _flatten_fun(lambda *args: fun(*args), tree, has_aux)
     outs, touts = jvp_flat(flat_fun, flat_p, flat_t)
+    outs, aux = _split_aux(store, outs)
     touts = [zeros_like_aval(tangent_aval(get_aval(o))) if type(t) is Zero else t
              for o, t in zip(outs, touts)]
     out_tree = store["out_tree"]
     result = (pytree.tree_unflatten(out_tree, outs), pytree.tree_unflatten(out_tree, touts))
-    return result + (store["aux"],) if has_aux else result
+    return result + (aux,) if has_aux else result
 
 
 def _check_tangent(primal, tangent):
@@ -89,6 +109,7 @@ def linearize(fun, *primals, has_aux=False):
     flat_p = _as_tensors(flat_p, "linearize primals")
     flat_fun, store = _flatten_fun(fun, tree, has_aux)
     outs, linear = linearize_flat(flat_fun, flat_p)
+    outs, aux = _split_aux(store, outs)
     out_tree = store["out_tree"]
 
     def f_jvp(*tangents):
@@ -96,11 +117,11 @@ def linearize(fun, *primals, has_aux=False):
         if tree_t != tree:
             raise TypeError(f"linearized function expects tangents of structure {tree}, "
                             f"got {tree_t}")
-        return pytree.tree_unflatten(out_tree, linear.apply(
-            [_check_tangent(p, t) for p, t in zip(flat_p, flat_t)]))
+        t_outs = linear.apply([_check_tangent(p, t) for p, t in zip(flat_p, flat_t)])
+        return pytree.tree_unflatten(out_tree, t_outs[:len(outs)])
 
     out = pytree.tree_unflatten(out_tree, outs)
-    return (out, f_jvp, store["aux"]) if has_aux else (out, f_jvp)
+    return (out, f_jvp, aux) if has_aux else (out, f_jvp)
 
 
 def vjp(fun, *primals, has_aux=False):
@@ -110,6 +131,8 @@ def vjp(fun, *primals, has_aux=False):
     flat_p = _as_tensors(flat_p, "vjp primals")
     flat_fun, store = _flatten_fun(fun, in_tree, has_aux)
     outs, linear = linearize_flat(flat_fun, flat_p)
+    outs, aux = _split_aux(store, outs)
+    aux_cts = [Zero(a) for a in linear.out_avals[len(outs):]]
     out_tree = store["out_tree"]
 
     def vjp_fn(cotangent):
@@ -127,13 +150,13 @@ def vjp(fun, *primals, has_aux=False):
                                  f"(the output's shape and dtype), got "
                                  f"{ct.aval.str_short()}")
             cts.append(ct)
-        in_cts = linear.transpose(cts)
+        in_cts = linear.transpose(cts + aux_cts)
         in_cts = [zeros_like_aval(tangent_aval(p.aval)) if type(c) is Zero else c
                   for p, c in zip(flat_p, in_cts)]
         return pytree.tree_unflatten(in_tree, in_cts)
 
     out = pytree.tree_unflatten(out_tree, outs)
-    return (out, vjp_fn, store["aux"]) if has_aux else (out, vjp_fn)
+    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
 def _argnums_tuple(argnums, nargs, name):
