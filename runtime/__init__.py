@@ -1,2 +1,41 @@
-"""IREE runtime side (built by the jit issue): compiler driver, compile cache, devices,
-invocation and AOT artefacts.  Knows MLIR text and flags, not Graphs."""
+"""IREE runtime side: compiler driver, compile cache, devices, invocation.
+Knows MLIR text and flags, not Graphs.
+
+    vmfb = compile_cached(mlir_text, "cpu", name="f")    # in-process compile, cached
+    exe = load_executable(vmfb, CpuDevice())             # one VM context per device
+    outs = exe(x_buffer_view, np_array)                  # results stay on the device
+    to_host(outs[0])                                     # -> numpy.ndarray
+"""
+from irax.runtime.cache import (
+    CacheKey,
+    CacheStats,
+    CompileCache,
+    cache_key,
+    compile_cached,
+    reset_stats,
+    stats,
+)
+from irax.runtime.compiler import TARGET_FLAGS, CompileError, compile_flags, compile_mlir
+from irax.runtime.device import PLATFORMS, CpuDevice, Device, devices, to_host
+from irax.runtime.executable import Executable, load_executable
+
+__all__ = [
+    "PLATFORMS",
+    "TARGET_FLAGS",
+    "CacheKey",
+    "CacheStats",
+    "CompileCache",
+    "CompileError",
+    "CpuDevice",
+    "Device",
+    "Executable",
+    "cache_key",
+    "compile_cached",
+    "compile_flags",
+    "compile_mlir",
+    "devices",
+    "load_executable",
+    "reset_stats",
+    "stats",
+    "to_host",
+]

@@ -1,0 +1,183 @@
+"""StableHLO MLIR text → IREE VM flatbuffer (.vmfb), compiled in-process.
+
+Uses the compiler's embedding API (`iree.compiler.api`: one `Session` per compile,
+flags set on the session, the standard pipeline run on an `Invocation`, output to a
+memory buffer). Diagnostics are collected through the C API's diagnostic callback,
+so a `CompileError` carries the compiler's own text, `loc(...)` file:line included.
+"""
+import ctypes
+import functools
+import hashlib
+import platform
+from collections.abc import Sequence
+
+# Every target: the input is StableHLO, and float64 stays float64 (IREE demotes f64 to
+# f32 by default; irax decides dtypes itself, float32 unless x64 is enabled).
+COMMON_FLAGS = ("--iree-input-type=stablehlo", "--iree-input-demote-f64-to-f32=false")
+
+_LLVM_CPU = ("--iree-hal-target-device=local", "--iree-hal-local-target-device-backends=llvm-cpu")
+
+TARGET_FLAGS: dict[str, tuple[str, ...]] = {
+    # JIT: code for this machine's CPU (AVX-512 etc. when present).
+    "cpu": _LLVM_CPU + ("--iree-llvmcpu-target-cpu=host",),
+    # Exported artefacts: a generic CPU of the host's architecture.
+    "cpu-portable": _LLVM_CPU + ("--iree-llvmcpu-target-cpu=generic",),
+    # IREE 3.13 rejects sm_90; sm_80 PTX runs on Hopper too.
+    "cuda": ("--iree-hal-target-device=cuda", "--iree-cuda-target=sm_80"),
+    # The default (generic) Vulkan target: vendor targets gave wrong results on lavapipe.
+    "vulkan": ("--iree-hal-target-device=vulkan",),
+    "metal": ("--iree-hal-target-device=metal", "--iree-metal-target-platform=macos"),
+}
+
+_SEVERITY = {0: "note", 1: "warning", 2: "error", 3: "remark"}
+_MAX_DIAGNOSTIC_CHARS = 2000  # per diagnostic in the message; `.diagnostics` keeps all
+_DIAGNOSTIC_CALLBACK = ctypes.CFUNCTYPE(
+    None, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p)
+
+
+class CompileError(RuntimeError):
+    """IREE rejected a module. The message holds the compiler's diagnostics.
+
+    Attributes:
+      diagnostics: list of ``(severity, text)`` pairs, severity one of "error",
+        "warning", "note", "remark"; texts start with the MLIR location
+        (``file:line:col:``) when the operation carries one.
+      flags: the compiler flags used.
+    """
+
+    def __init__(self, message: str, diagnostics: list[tuple[str, str]],
+                 flags: Sequence[str]):
+        super().__init__(message)
+        self.diagnostics = diagnostics
+        self.flags = tuple(flags)
+
+
+def compile_flags(target: str, extra_flags: Sequence[str] = ()) -> tuple[str, ...]:
+    """Returns the full flag list for `target` (a key of `TARGET_FLAGS`) plus `extra_flags`.
+
+    Example:
+      >>> compile_flags("cuda")[-1]
+      '--iree-cuda-target=sm_80'
+    """
+    try:
+        target_flags = TARGET_FLAGS[target]
+    except KeyError:
+        raise ValueError(f"unknown compile target {target!r}; "
+                         f"known targets: {sorted(TARGET_FLAGS)}") from None
+    return COMMON_FLAGS + target_flags + tuple(extra_flags)
+
+
+@functools.cache
+def compiler_version() -> str:
+    """The IREE compiler's version and revision, e.g. ``'3.13.0rc20261016@89ece87b…'``."""
+    from iree.compiler import version
+    return f"{version.VERSION}@{version.REVISIONS.get('IREE', '')}"
+
+
+def target_identity(target: str) -> str:
+    """`target`, plus a fingerprint of this machine's CPU when the target compiles for
+    the host CPU: a .vmfb built for one CPU may not run on another, so caches key on it.
+    """
+    if "--iree-llvmcpu-target-cpu=host" in TARGET_FLAGS.get(target, ()):
+        return f"{target}@{_host_cpu_fingerprint()}"
+    return target
+
+
+@functools.cache
+def _host_cpu_fingerprint() -> str:
+    description = f"{platform.machine()} {platform.processor()}"
+    try:
+        with open("/proc/cpuinfo") as f:
+            lines = [ln for ln in f if ln.startswith(("model name", "flags", "Features"))]
+        description += "".join(sorted(set(lines)))
+    except OSError:
+        pass
+    return hashlib.sha256(description.encode()).hexdigest()[:16]
+
+
+def compile_mlir(mlir: str, target: str = "cpu", extra_flags: Sequence[str] = (), *,
+                 name: str = "module") -> bytes:
+    """Compiles StableHLO MLIR text for `target` and returns the .vmfb bytes.
+
+    Args:
+      mlir: a StableHLO module (or a bare ``func.func``) as text.
+      target: a key of `TARGET_FLAGS` ("cpu", "cpu-portable", "cuda", "vulkan", "metal").
+      extra_flags: more ``iree-compile`` flags, appended after the target's.
+      name: the source buffer's name; locations without a file read ``<name>.mlir:L:C``.
+        Locations are kept in the .vmfb, so its bytes (not its behaviour) depend on it.
+
+    Returns:
+      The VM flatbuffer, ready for `iree.runtime.VmModule.copy_buffer`.
+
+    Raises:
+      CompileError: the flags or the module were rejected; the message holds the
+        compiler's diagnostics.
+
+    Example:
+      >>> vmfb = compile_mlir('''func.func @main(%a: tensor<8xf32>) -> tensor<8xf32> {
+      ...   %0 = stablehlo.add %a, %a : tensor<8xf32>
+      ...   return %0 : tensor<8xf32>
+      ... }''')
+    """
+    from iree.compiler.api import Output, Session, Source
+
+    flags = compile_flags(target, extra_flags)
+    diagnostics: list[tuple[str, str]] = []
+
+    @_DIAGNOSTIC_CALLBACK
+    def on_diagnostic(severity, message, size, user_data):
+        diagnostics.append((_SEVERITY.get(severity, "error"),
+                            ctypes.string_at(message, size).decode(errors="replace")))
+
+    session = Session()
+    try:
+        try:
+            session.set_flags(*flags)
+        except ValueError as e:  # the binding raises ValueError for rejected flags
+            raise CompileError(f"IREE rejected the compile flags for target {target!r}: "
+                               f"{e}\nflags: {' '.join(flags)}", [("error", str(e))],
+                               flags) from None
+        invocation = session.invocation()
+        _enable_callback_diagnostics(invocation, on_diagnostic)
+        source = Source.wrap_buffer(session, mlir.encode() + b"\0", buffer_name=f"{name}.mlir")
+        if not (invocation.parse_source(source) and invocation.execute()):
+            raise CompileError(_error_message(name, target, diagnostics, flags),
+                               diagnostics, flags)
+        output = Output.open_membuffer()
+        try:
+            invocation.output_vm_bytecode(output)
+            return bytes(output.map_memory())
+        finally:
+            output.close()
+    finally:
+        session.close()  # closes the invocation and source too
+
+
+def _enable_callback_diagnostics(invocation, callback) -> None:
+    _callback_diagnostics_fn()(invocation._inv_p, 0, callback, None)
+
+
+@functools.cache
+def _callback_diagnostics_fn():
+    # iree.compiler.api wraps only console diagnostics (printed to stderr); the C API's
+    # callback variant, bound here, lets the text land in the exception instead.
+    from iree.compiler.api import ctypes_dl
+    fn = ctypes_dl._dylib.ireeCompilerInvocationEnableCallbackDiagnostics
+    fn.restype = None
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_int, _DIAGNOSTIC_CALLBACK, ctypes.c_void_p]
+    return fn
+
+
+def _error_message(name: str, target: str, diagnostics: list[tuple[str, str]],
+                   flags: Sequence[str]) -> str:
+    lines = [f"IREE could not compile {name!r} for target {target!r}:"]
+    for severity, text in diagnostics:
+        text = text.strip()
+        if len(text) > _MAX_DIAGNOSTIC_CHARS:
+            omitted = len(text) - _MAX_DIAGNOSTIC_CHARS
+            text = f"{text[:_MAX_DIAGNOSTIC_CHARS]} ... ({omitted} more characters)"
+        lines.append(f"{severity}: {text}")
+    if not diagnostics:
+        lines.append("(the compiler gave no diagnostics)")
+    lines.append(f"flags: {' '.join(flags)}")
+    return "\n".join(lines)

@@ -1,0 +1,99 @@
+"""Loaded programs: a .vmfb in a VM context on one device, called through the VM directly.
+
+The call path builds the argument `VmVariantList` from buffer views, calls
+`VmContext.invoke` (which releases the GIL), and returns the result buffer views,
+which stay on the device. No ABI reflection, no NumPy conversion of results, no
+`FunctionInvoker` (~8 µs): ~4.5 µs per call of ``add(f32[8], f32[8])`` on ``local-sync``
+with device-resident inputs, of which ~3.3 µs is IREE's invoke and its two lists.
+"""
+import hashlib
+import threading
+from typing import NamedTuple
+
+from iree.runtime import HalBufferView, VmContext, VmModule, VmVariantList
+
+from irax.runtime.device import Device, vm_instance
+
+
+class ExecutableKey(NamedTuple):
+    """Identity of a loaded program: one VM context per (vmfb, device, entry)."""
+    vmfb_sha256: str
+    device: Device
+    entry: str
+
+
+class Executable:
+    """A compiled module loaded on `device`; calling it runs the function `entry`.
+
+    Use `load_executable`, which loads each (vmfb, device, entry) once.
+    Calls from several threads are safe: each invoke holds this executable's lock
+    (IREE VM contexts need external synchronisation) while the GIL is released, so
+    other executables, and other Python threads, keep running.
+    """
+    __slots__ = ("_context", "_function", "_lock", "device", "key")
+
+    def __init__(self, key: ExecutableKey, vmfb: bytes):
+        module = VmModule.copy_buffer(vm_instance(), vmfb)
+        function = module.lookup_function(key.entry)
+        if function is None:
+            raise ValueError(f"module has no function {key.entry!r}; it exports "
+                             f"{module.function_names}")
+        self.key = key
+        self.device = key.device
+        self._context = VmContext(vm_instance(), [key.device.hal_module, module])
+        self._function = function
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Executable({self.key.entry!r} on {self.device}, vmfb {self.key.vmfb_sha256[:12]})"
+
+    def __call__(self, *args) -> tuple[HalBufferView, ...]:
+        """Runs the function on `args` and returns its results as device buffer views.
+
+        Args:
+          *args: `HalBufferView`s on this device (passed as they are), or array-likes
+            (copied to the device first).
+
+        Returns:
+          One `HalBufferView` per result, ready to use (the call waits for the device).
+
+        Raises:
+          ValueError: wrong number of arguments, or a shape or element type that does
+            not match the function's signature (IREE's message names the input).
+
+        Example:
+          >>> exe = load_executable(compile_cached(add_mlir), CpuDevice())
+          >>> to_host(exe(np.ones(8, np.float32), np.ones(8, np.float32))[0])
+          array([2., 2., 2., 2., 2., 2., 2., 2.], dtype=float32)
+        """
+        arguments = VmVariantList(len(args))
+        for x in args:
+            arguments.push_ref(x.ref if type(x) is HalBufferView else self.device.put(x).ref)
+        results = VmVariantList(1)
+        with self._lock:
+            self._context.invoke(self._function, arguments, results)
+        if len(results) == 1:  # the common case, ~0.4 µs faster
+            return (results.get_as_object(0, HalBufferView),)
+        return tuple([results.get_as_object(i, HalBufferView) for i in range(len(results))])
+
+
+_executables: dict[ExecutableKey, Executable] = {}
+_lock = threading.Lock()
+
+
+def load_executable(vmfb: bytes, device: Device, entry: str = "main") -> Executable:
+    """The `Executable` for `vmfb` on `device`, loaded once per process and reused.
+
+    Example:
+      >>> exe = load_executable(compile_cached(mlir), CpuDevice())
+      >>> exe is load_executable(compile_cached(mlir), CpuDevice())
+      True
+    """
+    key = ExecutableKey(hashlib.sha256(vmfb).hexdigest(), device, entry)
+    executable = _executables.get(key)
+    if executable is None:
+        with _lock:
+            executable = _executables.get(key)
+            if executable is None:
+                executable = _executables[key] = Executable(key, vmfb)
+    return executable
