@@ -66,7 +66,12 @@ class GraphTrace(Trace):
         avals_in = [t.aval for t in tracers]
         avals_out = primitive.abstract_eval(*avals_in, **params)
         outs = avals_out if primitive.multiple_results else [avals_out]
-        out_tracers = [GraphTracer(self, a, Var(a)) for a in outs]
+        origin = None  # the argument(s) the outputs depend on, for error messages
+        for t in tracers:
+            if t.origin is not None:
+                origin = t.origin if origin is None or origin == t.origin else (
+                    f"{origin} and {t.origin}")
+        out_tracers = [GraphTracer(self, a, Var(a), origin) for a in outs]
         builder = self.builder
         builder.eqns.append(Eqn(primitive, [t.atom for t in tracers],
                                 [t.atom for t in out_tracers], params,

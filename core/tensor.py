@@ -59,12 +59,13 @@ class Tensor:
 class ArrayImpl(Tensor):
     """A concrete array: a NumPy value with irax's dtype and its weak-type flag."""
 
-    __slots__ = ("_value", "_weak_type", "_aval")
+    __slots__ = ("_value", "_weak_type", "_aval", "_device_copy")
 
     def __init__(self, value, weak_type: bool = False):
         self._value = value
         self._weak_type = weak_type
         self._aval = None
+        self._device_copy = None  # (device, buffer) once a compiled program needed it
 
     @property
     def aval(self) -> ShapedArray:
@@ -190,3 +191,48 @@ def to_tensor(value) -> Tensor:
         return scalar_tensor(value)
     raise TypeError(f"Value {value!r} of type {type(value).__name__} is not a valid irax "
                     "array; use irax.numpy.asarray to convert lists and tuples")
+
+
+class BufferArray(ArrayImpl):
+    """A concrete array whose data lives in a device buffer (a compiled program's
+    result); the host copy is made on first use (printing, NumPy, eager ops) and kept.
+
+    `device` is any object with `to_host(buffer) -> numpy.ndarray` (runtime.Device).
+    """
+
+    __slots__ = ("buffer", "device", "_host")
+
+    def __init__(self, buffer, device, aval: ShapedArray):
+        self.buffer = buffer
+        self.device = device
+        self._host = None
+        self._weak_type = aval.weak_type
+        self._aval = aval
+        self._device_copy = None
+
+    @property
+    def _value(self):
+        host = self._host
+        if host is None:
+            host = self._host = self.device.to_host(self.buffer)
+        return host
+
+    @property
+    def shape(self) -> tuple:
+        return self._aval.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._aval.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self._aval.shape)
+
+    @property
+    def size(self) -> int:
+        return self._aval.size
+
+    def devices(self) -> set:
+        """The devices holding this array's data."""
+        return {self.device}

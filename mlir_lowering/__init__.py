@@ -1,1 +1,13 @@
-"""Graph → StableHLO lowering (built by the jit issue): one rule per primitive."""
+"""Graph → StableHLO: the lowering interpreter and its rule table.
+
+`lower_graph(graph, name)` returns a `LoweredModule`: the MLIR text of
+`module @name { func.func public @main(constvars..., invars...) }`, verified, with
+the argument and result avals.  `LOWERING_RULES[primitive]` holds one rule per
+primitive; the rule modules, one per primitive family (elementwise, structural,
+reductions, linalg, indexing, sorting), register into it when imported here.
+No IREE runtime code lives in this package.
+"""
+from . import elementwise, indexing, linalg, reductions, sorting, structural  # noqa: F401
+from .lowering import LOWERING_RULES, LoweredModule, LoweringError, lower_graph
+
+__all__ = ["LOWERING_RULES", "LoweredModule", "LoweringError", "lower_graph"]

@@ -18,8 +18,10 @@ COMMON_FLAGS = ("--iree-input-type=stablehlo", "--iree-input-demote-f64-to-f32=f
 _LLVM_CPU = ("--iree-hal-target-device=local", "--iree-hal-local-target-device-backends=llvm-cpu")
 
 TARGET_FLAGS: dict[str, tuple[str, ...]] = {
-    # JIT: code for this machine's CPU (AVX-512 etc. when present).
-    "cpu": _LLVM_CPU + ("--iree-llvmcpu-target-cpu=host",),
+    # JIT: code for this machine's CPU (AVX-512 etc. when present), linked by the system
+    # linker against the system libm: IREE's embedded ELF has no float64 libm
+    # (sin/atan2/fmod on f64 fail to link), and a JIT program never leaves this host.
+    "cpu": _LLVM_CPU + ("--iree-llvmcpu-target-cpu=host", "--iree-llvmcpu-link-embedded=false"),
     # Exported artefacts: a generic CPU of the host's architecture.
     "cpu-portable": _LLVM_CPU + ("--iree-llvmcpu-target-cpu=generic",),
     # IREE 3.13 rejects sm_90; sm_80 PTX runs on Hopper too.

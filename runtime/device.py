@@ -102,7 +102,7 @@ class Device:
           >>> CpuDevice().put(np.arange(3, dtype=np.float32)).shape
           [3]
         """
-        array = np.ascontiguousarray(x)
+        array = np.asarray(x, order="C")  # not ascontiguousarray: it makes 0-d arrays 1-d
         element_type = _element_type(array.dtype)
         hal = self.hal_device
         return hal.allocator.allocate_buffer_copy(

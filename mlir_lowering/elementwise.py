@@ -1,0 +1,196 @@
+"""Lowering rules for the elementwise primitives (core/primitives/elementwise.py).
+
+Most map to one StableHLO op, or a CHLO op where StableHLO has none (IREE's input
+pipeline expands CHLO).  Rank-0 operands are broadcast to the output shape first.
+StableHLO's integer semantics are the impls': `divide` rounds toward zero with
+x / 0 = -1, `remainder` is C's fmod with x % 0 = x, shifts by the bit width or more
+give 0 (logical, left) or the sign fill (arithmetic).
+"""
+import numpy as np
+
+from ..core import dtypes
+from ..core.primitives import elementwise as ew
+from .builder import FunctionBuilder, Value
+from .lowering import LOWERING_RULES
+
+
+def _broadcast_scalars(b: FunctionBuilder, args) -> list[Value]:
+    shape = b.avals_out[0].shape
+    return [b.broadcast_in_dim(x, shape, ()) for x in args]
+
+
+def _op_rule(name: str):
+    """A rule writing the op `name` on the operands broadcast to the output shape."""
+    def rule(b: FunctionBuilder, *args):
+        return b.emit(name, *_broadcast_scalars(b, args), dtype=b.avals_out[0].dtype)
+    rule.__name__ = name
+    return rule
+
+
+_OPS = {
+    ew.neg_p: "stablehlo.negate", ew.floor_p: "stablehlo.floor", ew.ceil_p: "stablehlo.ceil",
+    ew.round_nearest_even_p: "stablehlo.round_nearest_even",
+    ew.round_away_p: "stablehlo.round_nearest_afz", ew.is_finite_p: "stablehlo.is_finite",
+    ew.exp_p: "stablehlo.exponential", ew.log_p: "stablehlo.log",
+    ew.expm1_p: "stablehlo.exponential_minus_one", ew.log1p_p: "stablehlo.log_plus_one",
+    ew.tanh_p: "stablehlo.tanh", ew.logistic_p: "stablehlo.logistic",
+    ew.sin_p: "stablehlo.sine", ew.cos_p: "stablehlo.cosine", ew.tan_p: "stablehlo.tan",
+    ew.asin_p: "chlo.asin", ew.acos_p: "chlo.acos", ew.atan_p: "chlo.atan",
+    ew.sinh_p: "chlo.sinh", ew.cosh_p: "chlo.cosh", ew.asinh_p: "chlo.asinh",
+    ew.acosh_p: "chlo.acosh", ew.atanh_p: "chlo.atanh", ew.sqrt_p: "stablehlo.sqrt",
+    ew.rsqrt_p: "stablehlo.rsqrt", ew.erf_p: "chlo.erf", ew.erf_inv_p: "chlo.erf_inv",
+    ew.real_p: "stablehlo.real", ew.imag_p: "stablehlo.imag", ew.not_p: "stablehlo.not",
+    ew.add_p: "stablehlo.add", ew.sub_p: "stablehlo.subtract", ew.mul_p: "stablehlo.multiply",
+    ew.div_p: "stablehlo.divide", ew.rem_p: "stablehlo.remainder",
+    ew.max_p: "stablehlo.maximum", ew.min_p: "stablehlo.minimum",
+    ew.atan2_p: "stablehlo.atan2", ew.and_p: "stablehlo.and", ew.or_p: "stablehlo.or",
+    ew.xor_p: "stablehlo.xor", ew.shift_left_p: "stablehlo.shift_left",
+    ew.shift_right_logical_p: "stablehlo.shift_right_logical",
+    ew.shift_right_arithmetic_p: "stablehlo.shift_right_arithmetic",
+    ew.complex_p: "stablehlo.complex",
+}
+for _prim, _name in _OPS.items():
+    LOWERING_RULES[_prim] = _op_rule(_name)
+
+
+def _compare_rule(direction: str):
+    def rule(b: FunctionBuilder, x, y):
+        return b.compare(*_broadcast_scalars(b, (x, y)), direction)
+    return rule
+
+
+for _prim, _direction in ((ew.eq_p, "EQ"), (ew.ne_p, "NE"), (ew.lt_p, "LT"), (ew.le_p, "LE"),
+                          (ew.gt_p, "GT"), (ew.ge_p, "GE")):
+    LOWERING_RULES[_prim] = _compare_rule(_direction)
+
+
+def _sign(b: FunctionBuilder, x):
+    if x.dtype.kind == "u":  # stablehlo.sign takes signed integers only
+        return b.convert(b.compare(x, b.constant(0, x.dtype, x.shape), "NE"), x.dtype)
+    return b.emit("stablehlo.sign", x)
+
+
+def _abs(b: FunctionBuilder, x):
+    return x if x.dtype.kind == "u" else b.emit("stablehlo.abs", x, dtype=b.avals_out[0].dtype)
+
+
+def _cbrt(b: FunctionBuilder, x):
+    """IREE 3.13's cbrt gives NaN at ±inf in float32 and does not compile in float64:
+    pow(|x|, 1/3) with x's sign, then one Newton step (y + y + x / y²) / 3, skipped
+    where y is 0, infinite or NaN."""
+    third = b.constant(1 / 3, x.dtype, x.shape)
+    y = b.emit("stablehlo.multiply", b.emit("stablehlo.sign", x),
+               b.emit("stablehlo.power", b.emit("stablehlo.abs", x), third))
+    newton = b.emit("stablehlo.multiply", third, b.emit(
+        "stablehlo.add", b.emit("stablehlo.add", y, y),
+        b.emit("stablehlo.divide", x, b.emit("stablehlo.multiply", y, y))))
+    nonzero = b.compare(y, b.constant(0, x.dtype, x.shape), "NE")
+    finite = b.emit("stablehlo.is_finite", y, dtype=dtypes.bool_)
+    return b.select(b.emit("stablehlo.and", nonzero, finite), newton, y)
+
+
+def _pow(b: FunctionBuilder, x, y):
+    """C's pow.  IREE 3.13 computes a real `stablehlo.power` as exp(y log x), NaN for
+    any negative x and for 0 ** 0, so real powers are built from |x| ** y: negated for
+    a negative x (sign bit set) and an odd integer y, NaN for x < 0 and a non-integer
+    y, and 1 where y == 0, x == 1, or |x| == 1 and y is infinite."""
+    x, y = _broadcast_scalars(b, (x, y))
+    if x.dtype.kind == "c":
+        return b.emit("stablehlo.power", x, y)
+    zero, one = b.constant(0, x.dtype, x.shape), b.constant(1, x.dtype, x.shape)
+    magnitude = b.emit("stablehlo.power", b.emit("stablehlo.abs", x), y)
+    integer = b.compare(b.emit("stablehlo.floor", y), y, "EQ")
+    odd = b.emit("stablehlo.and", integer, b.compare(
+        b.emit("stablehlo.remainder", y, b.constant(2, x.dtype, x.shape)), zero, "NE"))
+    bits = b.emit("stablehlo.bitcast_convert", x, dtype=np.dtype(f"i{x.dtype.itemsize}"))
+    negative = b.compare(bits, b.constant(0, bits.dtype, x.shape), "LT")
+    out = b.select(b.emit("stablehlo.and", odd, negative),
+                   b.emit("stablehlo.negate", magnitude), magnitude)
+    not_real = b.emit("stablehlo.and", b.compare(x, zero, "LT"), b.emit("stablehlo.not", integer))
+    out = b.select(not_real, b.constant(np.nan, x.dtype, x.shape), out)
+    unit = b.compare(b.emit("stablehlo.abs", x), one, "EQ")
+    infinite = b.emit("stablehlo.not", b.emit("stablehlo.is_finite", y, dtype=dtypes.bool_))
+    ones = b.emit("stablehlo.or", b.emit("stablehlo.or", b.compare(y, zero, "EQ"),
+                                         b.compare(x, one, "EQ")),
+                  b.emit("stablehlo.and", unit, infinite))
+    return b.select(ones, one, out)
+
+
+def _exp2(b: FunctionBuilder, x):
+    return b.emit("stablehlo.exponential", b.emit("stablehlo.multiply", x,
+                                                  b.constant(np.log(2), x.dtype, x.shape)))
+
+
+def _conj(b: FunctionBuilder, x):
+    part = dtypes.real_dtype(x.dtype)
+    real = b.emit("stablehlo.real", x, dtype=part)
+    imag = b.emit("stablehlo.negate", b.emit("stablehlo.imag", x, dtype=part))
+    return b.emit("stablehlo.complex", real, imag, dtype=x.dtype)
+
+
+def _integer_pow(b: FunctionBuilder, x, *, y: int):
+    """Square and multiply; a negative power is 1 / x**-y (integers divide toward 0)."""
+    acc, square, n = None, x, abs(y)
+    while n:
+        if n & 1:
+            acc = square if acc is None else b.emit("stablehlo.multiply", acc, square)
+        n >>= 1
+        if n:
+            square = b.emit("stablehlo.multiply", square, square)
+    one = b.constant(1, x.dtype, x.shape)
+    if acc is None:
+        return one
+    return b.emit("stablehlo.divide", one, acc) if y < 0 else acc
+
+
+def _select_n(b: FunctionBuilder, which, *cases):
+    """`cases[which]`: a bool `which` selects directly; an integer one through a
+    binary tree of `which < k` tests, so out-of-range values clip as in the impl."""
+    cases = _broadcast_scalars(b, cases)
+    if which.dtype == dtypes.bool_ and len(cases) == 2:
+        return b.select(which, cases[1], cases[0])
+
+    def pick(lo: int, hi: int) -> Value:
+        if hi - lo == 1:
+            return cases[lo]
+        mid = (lo + hi) // 2
+        below = b.compare(which, b.constant(mid, which.dtype, which.shape), "LT")
+        return b.select(below, pick(lo, mid), pick(mid, hi))
+
+    return pick(0, len(cases))
+
+
+def _clamp(b: FunctionBuilder, lo, x, hi):
+    return b.emit("stablehlo.clamp", lo, x, hi, shape=x.shape)
+
+
+def _convert_element_type(b: FunctionBuilder, x, *, new_dtype, weak_type):
+    """As the impl: complex to real keeps the real part; to bool is `x != 0`."""
+    if x.dtype.kind == "c" and new_dtype.kind != "c":
+        x = b.emit("stablehlo.real", x, dtype=dtypes.real_dtype(x.dtype))
+    if new_dtype == dtypes.bool_ and x.dtype != dtypes.bool_:
+        return b.compare(x, b.constant(0, x.dtype, x.shape), "NE")
+    return b.convert(x, new_dtype)
+
+
+def _bitcast_convert_type(b: FunctionBuilder, x, *, new_dtype):
+    """bool (i1 in MLIR, a byte in NumPy) converts to and from 8-bit integers."""
+    if dtypes.bool_ in (x.dtype, new_dtype):
+        return _convert_element_type(b, x, new_dtype=new_dtype, weak_type=False)
+    return b.emit("stablehlo.bitcast_convert", x, dtype=new_dtype)
+
+
+LOWERING_RULES.update({
+    ew.sign_p: _sign,
+    ew.abs_p: _abs,
+    ew.cbrt_p: _cbrt,
+    ew.pow_p: _pow,
+    ew.exp2_p: _exp2,
+    ew.conj_p: _conj,
+    ew.integer_pow_p: _integer_pow,
+    ew.select_n_p: _select_n,
+    ew.clamp_p: _clamp,
+    ew.convert_element_type_p: _convert_element_type,
+    ew.bitcast_convert_type_p: _bitcast_convert_type,
+    ew.stop_gradient_p: lambda b, x: x,
+})

@@ -1,0 +1,179 @@
+"""The lowering interpreter: a Graph becomes a verified StableHLO module (MLIR text).
+
+One table drives it: `LOWERING_RULES[primitive] = rule`.  A rule is called as
+`rule(builder, *operands, **eqn.params)`, with the operands as builder `Value`s and
+`builder.avals_out` holding the equation's output avals; it writes ops through the
+`FunctionBuilder` and returns its output `Value` (a list for multiple-results
+primitives).  Every op carries the location of the user's line that traced its
+equation, so IREE's diagnostics point there.
+"""
+import re
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+from iree.compiler import ir
+
+from ..core.graph import ClosedGraph, Eqn, Graph, Literal
+from ..core.primitive import Primitive
+from .builder import FunctionBuilder, Value, tensor_type
+
+LOWERING_RULES: dict[Primitive, Callable] = {}
+"""primitive -> rule(builder, *operands, **params); filled by the rule modules."""
+
+NOT_LOWERABLE = {
+    "custom_lin": "it is the linear part of a custom_vjp function, which only appears in "
+                  "linearized tapes: those are transposed (calling the custom bwd), never "
+                  "compiled. Differentiate the function instead of compiling its tape",
+}
+"""Primitives that never reach the compiler, by name, with the reason."""
+
+
+class LoweringError(Exception):
+    """A Graph could not be lowered to valid StableHLO."""
+
+
+class LoweredModule(NamedTuple):
+    """A Graph lowered to StableHLO.
+
+    text: the MLIR module `module @<name> { func.func public @main(...) ... }`.
+    name: the module's name; IREE's runtime exposes the function as `<name>.main`.
+    in_avals: the avals of @main's arguments: the graph's constvars, then its invars.
+    out_avals: the avals of @main's results: the graph's outvars.
+    """
+
+    text: str
+    name: str
+    in_avals: tuple
+    out_avals: tuple
+
+
+def lower_graph(graph: Graph | ClosedGraph, name: str = "main") -> LoweredModule:
+    """Lowers a Graph to a StableHLO module whose `@main` takes the graph's constvars
+    (the captured arrays: the caller passes them) and then its invars.
+
+    Args:
+      graph: a Graph or ClosedGraph (only the graph is used: consts are arguments).
+      name: the module's name (characters outside [A-Za-z0-9_] become `_`).
+
+    Returns:
+      A LoweredModule whose text has been parsed and verified by MLIR.
+
+    Raises:
+      LoweringError: for a primitive without lowering rule, or invalid StableHLO; the
+        message names the equation's primitive and the user's `file:line`.
+
+    Example:
+        >>> lowered = lower_graph(irax.make_graph(jnp.sin)(jnp.ones(3)), "sin")
+        >>> print(lowered.text)
+        module @sin {
+          func.func public @main(%0: tensor<3xf32>) -> (tensor<3xf32>) {
+            %1 = "stablehlo.sine"(%0) : (tensor<3xf32>) -> tensor<3xf32> loc("x.py":1:0)
+            "func.return"(%1) : (tensor<3xf32>) -> ()
+          }
+        }
+    """
+    graph = graph.graph if isinstance(graph, ClosedGraph) else graph
+    name = re.sub(r"\W", "_", name, flags=re.ASCII)
+    name = name if re.match(r"[A-Za-z_]", name) else f"m_{name}"
+    b = FunctionBuilder()
+    args = [b.fresh(v.aval) for v in (*graph.constvars, *graph.invars)]
+    outs = lower_eqns(b, graph, args)
+    b.loc, b.eqn = "loc(unknown)", None
+    b.op("func.return", outs, [])
+    text = _assemble(name, b, args, outs, with_locations=True)
+    _verify(text, lambda: _assemble(name, b, args, outs, with_locations=False), b)
+    return LoweredModule(text, name, tuple(v.aval for v in args),
+                         tuple(v.aval for v in outs))
+
+
+def lower_eqns(b: FunctionBuilder, graph: Graph, args, set_locations: bool = True):
+    """Writes the equations of `graph` with `args` bound to its constvars and invars
+    (in that order); returns the Values of its outvars.  With `set_locations` False
+    the ops keep the builder's current location (for graphs rules trace internally)."""
+    env = dict(zip((*graph.constvars, *graph.invars), args))
+
+    def read(atom) -> Value:
+        if type(atom) is Literal:
+            return b.constant(np.asarray(atom.value))
+        return env[atom]
+
+    for eqn in graph.eqns:
+        if set_locations:
+            b.loc, b.eqn = location(eqn.source_info), eqn
+        b.avals_out = [v.aval for v in eqn.outputs]
+        outs = _apply_rule(b, eqn, [read(x) for x in eqn.inputs])
+        env.update(zip(eqn.outputs, outs))
+    return [read(v) for v in graph.outvars]
+
+
+def _apply_rule(b: FunctionBuilder, eqn: Eqn, args) -> list[Value]:
+    prim = eqn.primitive
+    rule = LOWERING_RULES.get(prim)
+    if rule is None:
+        why = NOT_LOWERABLE.get(prim.name, "no lowering rule is registered for it")
+        raise LoweringError(f"{_where(eqn)}: cannot lower `{prim.name}` to StableHLO: {why}")
+    try:
+        outs = rule(b, *args, **eqn.params)
+    except TypeError as err:
+        raise LoweringError(f"{_where(eqn)}: cannot lower `{prim.name}`: {err}") from err
+    outs = outs if prim.multiple_results else [outs]
+    expected = [tensor_type(v.aval) for v in eqn.outputs]
+    got = [tensor_type(v.aval) for v in outs]
+    if got != expected:
+        raise LoweringError(f"{_where(eqn)}: the lowering of `{prim.name}` produced "
+                            f"{', '.join(got)} where the graph has {', '.join(expected)}")
+    return outs
+
+
+def location(source_info: str | None) -> str:
+    """`loc("file.py":12:0)` for a `file.py:12` source_info (else `loc(unknown)`)."""
+    filename, _, line = (source_info or "").rpartition(":")
+    if not filename or not line.isdigit():
+        return "loc(unknown)"
+    escaped = filename.replace("\\", "\\\\").replace('"', '\\"')
+    return f'loc("{escaped}":{line}:0)'
+
+
+def _where(eqn: Eqn | None) -> str:
+    return (eqn.source_info if eqn is not None and eqn.source_info else "<unknown location>")
+
+
+def _assemble(name: str, b: FunctionBuilder, args, outs, with_locations: bool) -> str:
+    params = ", ".join(f"{a.name}: {tensor_type(a.aval)}" for a in args)
+    results = ", ".join(tensor_type(o.aval) for o in outs)
+    lines = [f"module @{name} {{", f"  func.func public @main({params}) -> ({results}) {{",
+             *b.render(with_locations), "  }", "}"]
+    return "\n".join(lines) + "\n"
+
+
+_HEADER_LINES = 2  # `module` and `func.func` come before the first body line
+
+
+def _verify(text: str, plain_text: Callable[[], str], b: FunctionBuilder) -> None:
+    """Parses and verifies `text`; on failure, names the equations at fault."""
+    with ir.Context():
+        try:
+            ir.Module.parse(text)
+            return
+        except ir.MLIRError as err:
+            message = str(err)
+        # Without `loc(...)`, MLIR reports lines of the text, which map to equations.
+        try:
+            ir.Module.parse(plain_text())
+        except ir.MLIRError as err:
+            problems = [_explain(d, b) for d in err.error_diagnostics]
+            message = "\n".join(p for p in problems if p) or message
+    raise LoweringError(f"lowering produced invalid StableHLO:\n{message}")
+
+
+def _explain(diagnostic, b: FunctionBuilder) -> str:
+    match = re.fullmatch(r'loc\("-":(\d+):\d+\)', str(diagnostic.location))
+    if not match:
+        return f"{diagnostic.location}: {diagnostic.message}"
+    index = int(match.group(1)) - 1 - _HEADER_LINES
+    line = b.lines[index] if 0 <= index < len(b.lines) else None
+    if line is None or line.eqn is None:
+        return diagnostic.message
+    return (f"{_where(line.eqn)}: in the lowering of `{line.eqn.primitive.name}`: "
+            f"{diagnostic.message}\n    {line.text}")

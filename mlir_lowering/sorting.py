@@ -1,0 +1,63 @@
+"""Lowering rule for `sort` (core/primitives/sorting.py): `stablehlo.sort` with a
+less-than comparator over the first `num_keys` operands, lexicographic, in the
+impl's total order: NaNs last, -0.0 equal to 0.0, complex numbers by real part and
+then imaginary part.  The sort is stable, as the impl is: IREE 3.13 ignores
+`is_stable`, so the comparator breaks ties by position (an extra iota operand)."""
+from ..core import dtypes
+from ..core.aval import ShapedArray
+from ..core.primitives import sorting
+from .builder import FunctionBuilder, boolean, i64, scalar_aval
+from .lowering import LOWERING_RULES
+
+
+def _less(b: FunctionBuilder, x, y):
+    """`x < y` with NaN above every number."""
+    lt = b.compare(x, y, "LT")
+    if not dtypes.is_float(x.dtype):
+        return lt
+    x_number = b.emit("stablehlo.not", b.is_nan(x))
+    return b.emit("stablehlo.or", lt, b.emit("stablehlo.and", x_number, b.is_nan(y)))
+
+
+def _equal(b: FunctionBuilder, x, y):
+    """`x == y` with NaN equal to NaN."""
+    eq = b.compare(x, y, "EQ")
+    if not dtypes.is_float(x.dtype):
+        return eq
+    return b.emit("stablehlo.or", eq, b.emit("stablehlo.and", b.is_nan(x), b.is_nan(y)))
+
+
+def _real_keys(b: FunctionBuilder, x, y) -> list:
+    """(x, y) key pairs; a complex pair becomes its real parts, then imaginary parts."""
+    if x.dtype.kind != "c":
+        return [(x, y)]
+    part = dtypes.real_dtype(x.dtype)
+    return [(b.emit(op, x, dtype=part), b.emit(op, y, dtype=part))
+            for op in ("stablehlo.real", "stablehlo.imag")]
+
+
+def _sort(b: FunctionBuilder, *operands, dimension, is_stable, num_keys):
+    shape = operands[0].shape
+    position = b.op("stablehlo.iota", [], [ShapedArray(shape, _index_dtype(shape[dimension]))],
+                    {"iota_dimension": i64(dimension)})[0]
+    operands = (*operands, position)
+
+    def comparator(*args):
+        keys = [pair for x, y in zip(args[0:2 * num_keys:2], args[1:2 * num_keys:2])
+                for pair in _real_keys(b, x, y)]
+        less = b.compare(args[-2], args[-1], "LT")
+        for x, y in reversed(keys):
+            less = b.emit("stablehlo.or", _less(b, x, y),
+                          b.emit("stablehlo.and", _equal(b, x, y), less))
+        return [less]
+
+    region = b.region([scalar_aval(x.dtype) for x in operands for _ in range(2)], comparator)
+    return b.op("stablehlo.sort", operands, [x.aval for x in operands],
+                {"dimension": i64(dimension), "is_stable": boolean(True)}, [region])[:-1]
+
+
+def _index_dtype(size: int):
+    return dtypes.int32 if size < 2**31 else dtypes.int64
+
+
+LOWERING_RULES[sorting.sort_p] = _sort

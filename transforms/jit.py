@@ -1,0 +1,274 @@
+"""jit: trace once per signature, lower to StableHLO, compile with IREE, call directly.
+
+A `Jitted` function keeps one `Compiled` entry per `SignatureKey` (pytree structure,
+avals with weak types, static arguments, x64, device).  A call with concrete arguments
+runs the compiled program on device buffers and returns `BufferArray`s that stay on
+the device.  Called with tracers (inside grad, vmap, make_graph or another jit), it
+interprets its cached Graph under that transform instead: nothing is retraced and the
+outer transform sees every equation (so `grad(jit(f))` differentiates the graph and
+`jit(jit(f))` inlines).
+"""
+import functools
+import inspect
+import sys
+import threading
+import time
+from typing import NamedTuple
+
+import numpy as np
+
+from irax.core import pytree
+from irax.core.aval import ShapedArray
+from irax.core.config import config
+from irax.core.graph import ClosedGraph, eval_graph
+from irax.core.graph_trace import abstractify, trace_to_graph
+from irax.core.tensor import ArrayImpl, BufferArray
+from irax.core.trace import Tracer, no_transform_active
+from irax.mlir_lowering import lower_graph
+from irax.runtime import CpuDevice, compile_cached, load_executable
+
+
+class SignatureKey(NamedTuple):
+    """What a compiled program depends on besides the function itself."""
+    in_tree: object
+    in_avals: tuple
+    static_args: tuple
+    x64: bool
+    device: object
+
+
+class Compiled:
+    """One traced, lowered and compiled program, callable on flat concrete arrays.
+
+    Attributes:
+      graph: the traced ClosedGraph (its consts are passed as leading arguments).
+      text: the StableHLO module text.
+      out_tree: the pytree structure of the outputs.
+    """
+
+    def __init__(self, graph: ClosedGraph, out_tree, name: str, device):
+        self.graph = graph
+        self.out_tree = out_tree
+        self.device = device
+        self.name = name
+        self.out_avals = tuple(graph.out_avals)
+        self._text = self._executable = self._const_buffers = None
+        self._lock = threading.Lock()
+
+    @property
+    def text(self) -> str:
+        """The StableHLO module (lowered on first use)."""
+        if self._text is None:
+            self._text = lower_graph(self.graph, self.name).text
+        return self._text
+
+    def _load(self):
+        with self._lock:
+            if self._executable is None:
+                vmfb = compile_cached(self.text, self.device.target, name=self.name)
+                self._const_buffers = [device_buffer(c, v.aval, self.device) for c, v in
+                                       zip(self.graph.consts, self.graph.graph.constvars)]
+                self._executable = load_executable(vmfb, self.device)
+        return self._executable
+
+    def call_flat(self, leaves, in_avals):
+        """Runs the program on flat concrete arguments; returns flat BufferArrays."""
+        executable = self._executable or self._load()
+        device = self.device
+        buffers = [device_buffer(x, a, device) for x, a in zip(leaves, in_avals)]
+        outs = executable(*self._const_buffers, *buffers)
+        return [BufferArray(b, device, a) for b, a in zip(outs, self.out_avals)]
+
+    def __call__(self, *args):
+        leaves, _ = pytree.tree_flatten(args)
+        avals = [abstractify(x) for x in leaves]
+        return pytree.tree_unflatten(self.out_tree, self.call_flat(leaves, avals))
+
+
+def device_buffer(x, aval: ShapedArray, device):
+    """`x` as a buffer on `device`: a BufferArray there is used as is; host arrays are
+    copied once (the copy is kept on the immutable array for later calls)."""
+    if type(x) is BufferArray and x.device == device:
+        return x.buffer
+    if isinstance(x, ArrayImpl):
+        cached = x._device_copy
+        if cached is not None and cached[0] == device:
+            return cached[1]
+        buffer = device.put(np.asarray(x._value, aval.dtype))
+        x._device_copy = (device, buffer)
+        return buffer
+    return device.put(np.asarray(x, aval.dtype))
+
+
+class Lowered:
+    """The result of `jit(f).lower(*args)`: the StableHLO module, ready to compile."""
+
+    def __init__(self, compiled: Compiled):
+        self._compiled = compiled
+
+    def as_text(self) -> str:
+        """The StableHLO module (MLIR text) with the user's source locations."""
+        return self._compiled.text
+
+    def compile(self) -> Compiled:
+        """The compiled program: call it with arguments of the lowered signature."""
+        self._compiled._load()
+        return self._compiled
+
+
+def _log(message: str) -> None:
+    if config.log_compiles:
+        print(f"irax: {message}", file=sys.stderr)
+
+
+class Jitted:
+    """A function compiled per argument signature; see `jit`."""
+
+    def __init__(self, fun, static_argnums, static_argnames, device):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.static_argnums = static_argnums
+        self.static_argnames = static_argnames
+        self.device = device
+        self._cache: dict[SignatureKey, Compiled] = {}
+        self._lock = threading.Lock()
+        try:
+            self._param_names = list(inspect.signature(fun).parameters)
+        except (TypeError, ValueError):
+            self._param_names = []
+
+    def _split(self, args, kwargs):
+        """(dynamic positional args, dynamic kwargs, static values, rebuild function)."""
+        nargs = len(args)
+        static_nums = tuple(sorted(n % nargs for n in self.static_argnums if -nargs <= n < nargs))
+        static = []
+        for n in static_nums:
+            static.append(("arg", n, _hashable(args[n], f"static argument {n}")))
+        for name in sorted(self.static_argnames):
+            if name in kwargs:
+                static.append(("kwarg", name, _hashable(kwargs[name], f"static argument "
+                                                                        f"'{name}'")))
+        dyn_args = tuple(a for i, a in enumerate(args) if i not in static_nums)
+        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
+
+        def rebuild(dyn_args, dyn_kwargs):
+            full, it = [], iter(dyn_args)
+            for i in range(nargs):
+                full.append(args[i] if i in static_nums else next(it))
+            return full, {**kwargs, **dyn_kwargs}
+
+        return dyn_args, dyn_kwargs, tuple(static), rebuild
+
+    def _origins(self, dyn_args, dyn_kwargs, static_nums):
+        paths, _ = pytree.tree_flatten_with_path((dyn_args, dyn_kwargs))
+        positions = [i for i in range(len(dyn_args) + len(static_nums)) if i not in static_nums]
+        origins = []
+        for path, _ in paths:
+            where, index = path[0].idx, path[1]
+            if where == 0:
+                n = positions[index.idx]
+                label = (f"argument '{self._param_names[n]}'" if n < len(self._param_names)
+                         else f"argument {n}")
+                rest = path[2:]
+            else:
+                label, rest = f"argument '{index.key}'", path[2:]
+            origins.append(f"{label}{pytree.keystr(rest)} of {self.__name__}")
+        return origins
+
+    def _compiled(self, args, kwargs) -> tuple:
+        dyn_args, dyn_kwargs, static, rebuild = self._split(args, kwargs)
+        leaves, in_tree = pytree.tree_flatten((dyn_args, dyn_kwargs))
+        in_avals = tuple(abstractify(x) for x in leaves)
+        device = self.device or _default_device()
+        key = SignatureKey(in_tree, in_avals, static, config.enable_x64, device)
+        compiled = self._cache.get(key)
+        if compiled is None:
+            with self._lock:
+                compiled = self._cache.get(key)
+                if compiled is None:
+                    compiled = self._trace_and_compile(key, rebuild, dyn_args, dyn_kwargs,
+                                                       static)
+                    self._cache[key] = compiled
+        return compiled, leaves, in_avals
+
+    def _trace_and_compile(self, key, rebuild, dyn_args, dyn_kwargs, static):
+        reason = "first call" if not self._cache else "new signature"
+        start = time.perf_counter()
+        out_tree_box = []
+
+        def flat_fun(*flat):
+            a, k = pytree.tree_unflatten(key.in_tree, list(flat))
+            full_args, full_kwargs = rebuild(a, k)
+            out_leaves, out_tree = pytree.tree_flatten(self.fun(*full_args, **full_kwargs))
+            out_tree_box.append(out_tree)
+            return out_leaves
+
+        static_nums = tuple(s[1] for s in static if s[0] == "arg")
+        graph = trace_to_graph(flat_fun, list(key.in_avals),
+                               self._origins(dyn_args, dyn_kwargs, static_nums), name="jit")
+        _log(f"jit({self.__name__}): traced in {time.perf_counter() - start:.3f} s ({reason}: "
+             f"{', '.join(a.str_short() for a in key.in_avals)})")
+        return Compiled(graph, out_tree_box[0], _module_name(self.__name__), key.device)
+
+    def __call__(self, *args, **kwargs):
+        compiled, leaves, in_avals = self._compiled(args, kwargs)
+        if no_transform_active() and not any(isinstance(x, Tracer) for x in leaves):
+            outs = compiled.call_flat(leaves, in_avals)
+        else:
+            outs = eval_graph(compiled.graph.graph, compiled.graph.consts, leaves)
+        return pytree.tree_unflatten(compiled.out_tree, outs)
+
+    def lower(self, *args, **kwargs) -> Lowered:
+        """Traces, lowers and compiles for these arguments; see `Lowered`."""
+        return Lowered(self._compiled(args, kwargs)[0])
+
+
+def _hashable(value, what):
+    try:
+        hash(value)
+    except TypeError:
+        raise ValueError(f"jit: {what} of type {type(value).__name__} is not hashable; "
+                         "static arguments must be hashable (use a tuple, not a list or "
+                         "an array)") from None
+    return value
+
+
+def _module_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "jit"
+
+
+@functools.lru_cache(maxsize=1)
+def _cpu_device():
+    return CpuDevice(0)
+
+
+def _default_device():
+    return _cpu_device()
+
+
+def jit(fun=None, *, static_argnums=(), static_argnames=(), device=None):
+    """`jit(fun, static_argnums=(), static_argnames=(), device=None)`.
+
+    Compiles `fun` with IREE: the first call with a new argument signature (pytree
+    structure, shapes, dtypes, weak types, static argument values) traces `fun` to a
+    Graph, lowers it to StableHLO and compiles it (cached on disk across processes);
+    later calls run the compiled program directly on device buffers.  Arguments in
+    `static_argnums` / `static_argnames` are Python values baked into the program
+    (they must be hashable); the others must be arrays (or scalars), and Python
+    control flow on them raises ConcretizationTypeError.
+
+    Example:
+        >>> @irax.jit
+        ... def f(x):
+        ...     return x * x + x * 2.0
+        >>> f(jnp.ones(3))
+        Array([3., 3., 3.], dtype=float32)
+    """
+    if fun is None:
+        return functools.partial(jit, static_argnums=static_argnums,
+                                 static_argnames=static_argnames, device=device)
+    nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+    return Jitted(fun, nums, frozenset(names), device)
+
+
