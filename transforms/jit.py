@@ -131,6 +131,7 @@ class Jitted:
         self.static_argnames = static_argnames
         self.device = device
         self._cache: dict[SignatureKey, Compiled] = {}
+        self._fast: dict[tuple, Compiled] = {}  # (avals of flat array args, x64) -> program
         self._lock = threading.Lock()
         try:
             self._param_names = list(inspect.signature(fun).parameters)
@@ -211,7 +212,16 @@ class Jitted:
         return Compiled(graph, out_tree_box[0], _module_name(self.__name__), key.device)
 
     def __call__(self, *args, **kwargs):
+        if not kwargs and not self.static_argnums and no_transform_active():
+            # The common case, flat concrete arrays: look the program up by their avals.
+            fast_key = tuple(a.aval if type(a) in _CONCRETE else _NOT_FAST for a in args)
+            compiled = self._fast.get((fast_key, config.enable_x64))
+            if compiled is not None:
+                return pytree.tree_unflatten(compiled.out_tree,
+                                             compiled.call_flat(args, fast_key))
         compiled, leaves, in_avals = self._compiled(args, kwargs)
+        if not kwargs and not self.static_argnums and all(type(a) in _CONCRETE for a in args):
+            self._fast[(tuple(in_avals), config.enable_x64)] = compiled
         if no_transform_active() and not any(isinstance(x, Tracer) for x in leaves):
             outs = compiled.call_flat(leaves, in_avals)
         else:
@@ -221,6 +231,10 @@ class Jitted:
     def lower(self, *args, **kwargs) -> Lowered:
         """Traces, lowers and compiles for these arguments; see `Lowered`."""
         return Lowered(self._compiled(args, kwargs)[0])
+
+
+_CONCRETE = (ArrayImpl, BufferArray)
+_NOT_FAST = object()  # marks an argument that is not a concrete array: no fast-path hit
 
 
 def _hashable(value, what):
