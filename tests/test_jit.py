@@ -194,3 +194,27 @@ def test_second_process_does_not_compile(tmp_path):
     assert "compiled" in first.stderr
     assert "compiled" not in second.stderr
     assert first.stdout == second.stdout
+
+
+def test_grad_of_jit_runs_a_compiled_forward(x64):
+    def loss(w, x):
+        return jnp.sum(jnp.tanh(x @ w) ** 2)
+
+    rng = np.random.RandomState(3)
+    w, x = rng.standard_normal((3, 2)), rng.standard_normal((4, 3))
+    jitted = irax.jit(loss)
+    for argnums in (0, (0, 1)):
+        got = irax.grad(jitted, argnums=argnums)(w, x)
+        want = irax.grad(loss, argnums=argnums)(w, x)
+        for g, e in zip(irax.tree_util.tree_leaves(got), irax.tree_util.tree_leaves(want)):
+            np.testing.assert_allclose(np.asarray(g), np.asarray(e), rtol=1e-12)
+    (compiled,) = jitted._cache.values()
+    assert set(compiled._linearizations) == {(True, False), (True, True)}
+    t_out = irax.jvp(jitted, (w, x), (np.ones_like(w), np.zeros_like(x)))[1]
+    np.testing.assert_allclose(np.asarray(t_out),
+                               np.asarray(irax.jvp(loss, (w, x), (np.ones_like(w),
+                                                                  np.zeros_like(x)))[1]))
+    second = irax.grad(irax.grad(lambda a: jitted(w * a, x)))(1.0)
+    np.testing.assert_allclose(float(second),
+                               float(irax.grad(irax.grad(lambda a: loss(w * a, x)))(1.0)),
+                               rtol=1e-10)

@@ -23,9 +23,13 @@ from irax.core.config import config
 from irax.core.graph import ClosedGraph, eval_graph
 from irax.core.graph_trace import abstractify, trace_to_graph
 from irax.core.tensor import ArrayImpl, BufferArray
-from irax.core.trace import Tracer, no_transform_active
+from irax.core.aval import float0
+from irax.core.trace import Tracer, concrete_values_evaluate, find_top_trace, no_transform_active
 from irax.mlir_lowering import lower_graph
 from irax.runtime import CpuDevice, compile_cached, load_executable
+
+from .ad import JVPTrace, JVPTracer, Zero, instantiate, jvp_flat, tangent_aval
+from .partial_eval import partial_eval_graph
 
 
 class SignatureKey(NamedTuple):
@@ -54,6 +58,7 @@ class Compiled:
         self.out_avals = tuple(graph.out_avals)
         self._text = self._executable = self._const_buffers = None
         self._lock = threading.Lock()
+        self._linearizations: dict[tuple, Linearization] = {}
 
     @property
     def text(self) -> str:
@@ -71,6 +76,13 @@ class Compiled:
                 self._executable = load_executable(vmfb, self.device)
         return self._executable
 
+    def linearization(self, tangent_mask) -> "Linearization":
+        """The compiled forward of this program's JVP for the given nonzero tangents."""
+        lin = self._linearizations.get(tangent_mask)
+        if lin is None:
+            lin = self._linearizations[tangent_mask] = Linearization(self, tangent_mask)
+        return lin
+
     def call_flat(self, leaves, in_avals):
         """Runs the program on flat concrete arguments; returns flat BufferArrays."""
         executable = self._executable or self._load()
@@ -83,6 +95,76 @@ class Compiled:
         leaves, _ = pytree.tree_flatten(args)
         avals = [abstractify(x) for x in leaves]
         return pytree.tree_unflatten(self.out_tree, self.call_flat(leaves, avals))
+
+
+class Linearization:
+    """`Compiled`'s JVP, partially evaluated: a compiled program computes the primal
+    outputs and the residuals; a Graph linear in the tangents computes the tangents.
+
+    Used when a jitted function is called under `jvp`/`grad` on concrete primals, so
+    the forward pass runs compiled and only the linear part enters the caller's tape.
+    """
+
+    def __init__(self, compiled: Compiled, tangent_mask: tuple):
+        graph = compiled.graph
+        in_avals = graph.in_avals
+        num_in = len(in_avals)
+
+        def jvp_of_graph(*primals_and_tangents):
+            primals = primals_and_tangents[:num_in]
+            tangents = iter(primals_and_tangents[num_in:])
+            tangents = [next(tangents) if m else Zero(tangent_aval(a))
+                        for a, m in zip(in_avals, tangent_mask)]
+            outs, t_outs = jvp_flat(lambda *xs: eval_graph(graph.graph, graph.consts, xs),
+                                    primals, tangents)
+            return outs + [instantiate(t) for t in t_outs]
+
+        tangent_avals = [tangent_aval(a) for a, m in zip(in_avals, tangent_mask) if m]
+        jvp_graph = trace_to_graph(jvp_of_graph, list(in_avals) + tangent_avals, name="jit")
+        known, self.unknown, out_unknown = partial_eval_graph(
+            jvp_graph.graph, [False] * num_in + [True] * len(tangent_avals))
+        self.num_out = len(compiled.out_avals)
+        self.tangent_is_unknown = out_unknown[self.num_out:]
+        self.num_known_tangents = self.tangent_is_unknown.count(False)
+        self.known = Compiled(ClosedGraph(known, jvp_graph.consts), None,
+                              compiled.name + "_jvp", compiled.device)
+
+    def __call__(self, trace, primals, tangents):
+        """JVPTracers of `trace` for the outputs, from concrete primals and tangents."""
+        avals = [abstractify(p) for p in primals]
+        known = self.known.call_flat(primals, avals)
+        outs = known[:self.num_out]
+        known_tangents = known[self.num_out:self.num_out + self.num_known_tangents]
+        residuals = known[self.num_out + self.num_known_tangents:]
+        live = [instantiate(t) for t in tangents if type(t) is not Zero]
+        unknown_tangents = iter(eval_graph(self.unknown, [], residuals + live))
+        known_tangents = iter(known_tangents)
+        t_outs = [next(unknown_tangents) if flag else next(known_tangents)
+                  for flag in self.tangent_is_unknown]
+        return [JVPTracer(trace, o, t) for o, t in zip(outs, t_outs)]
+
+
+def _call_under_transform(compiled: Compiled, leaves):
+    """A jitted call whose arguments are tracers: compiled forward under `grad`/`jvp`
+    of concrete values, otherwise the cached graph interpreted under the transform."""
+    trace = find_top_trace(leaves)
+    if isinstance(trace, JVPTrace) and concrete_values_evaluate():
+        primals, tangents = [], []
+        for x in leaves:
+            if type(x) is JVPTracer and x._trace is trace and isinstance(x.primal, ArrayImpl):
+                primals.append(x.primal)
+                tangents.append(x.tangent)
+            elif isinstance(x, ArrayImpl) or not isinstance(x, Tracer):
+                primals.append(x)
+                tangents.append(Zero(tangent_aval(abstractify(x))))
+            else:
+                break
+        else:
+            mask = tuple(type(t) is not Zero and t.aval.dtype != float0 for t in tangents)
+            lin = compiled.linearization(mask)
+            return lin(trace, primals, [t if m else Zero(t.aval) for t, m in
+                                        zip(tangents, mask)])
+    return eval_graph(compiled.graph.graph, compiled.graph.consts, leaves)
 
 
 def device_buffer(x, aval: ShapedArray, device):
@@ -225,7 +307,7 @@ class Jitted:
         if no_transform_active() and not any(isinstance(x, Tracer) for x in leaves):
             outs = compiled.call_flat(leaves, in_avals)
         else:
-            outs = eval_graph(compiled.graph.graph, compiled.graph.consts, leaves)
+            outs = _call_under_transform(compiled, leaves)
         return pytree.tree_unflatten(compiled.out_tree, outs)
 
     def lower(self, *args, **kwargs) -> Lowered:
