@@ -18,10 +18,8 @@ COMMON_FLAGS = ("--iree-input-type=stablehlo", "--iree-input-demote-f64-to-f32=f
 _LLVM_CPU = ("--iree-hal-target-device=local", "--iree-hal-local-target-device-backends=llvm-cpu")
 
 TARGET_FLAGS: dict[str, tuple[str, ...]] = {
-    # JIT: code for this machine's CPU (AVX-512 etc. when present), linked by the system
-    # linker against the system libm: IREE's embedded ELF has no float64 libm
-    # (sin/atan2/fmod on f64 fail to link), and a JIT program never leaves this host.
-    "cpu": _LLVM_CPU + ("--iree-llvmcpu-target-cpu=host", "--iree-llvmcpu-link-embedded=false"),
+    # JIT: code for this machine's CPU (AVX-512 etc. when present).
+    "cpu": _LLVM_CPU + ("--iree-llvmcpu-target-cpu=host",),
     # Exported artefacts: a generic CPU of the host's architecture.
     "cpu-portable": _LLVM_CPU + ("--iree-llvmcpu-target-cpu=generic",),
     # IREE 3.13 rejects sm_90; sm_80 PTX runs on Hopper too.
@@ -52,6 +50,17 @@ class CompileError(RuntimeError):
         super().__init__(message)
         self.diagnostics = diagnostics
         self.flags = tuple(flags)
+
+
+SYSTEM_LINK_FLAGS = ("--iree-llvmcpu-link-embedded=false",)
+"""Link host CPU code with the system linker against the system libm: IREE's embedded
+ELF has no float64 libm (f64 sin/atan2/fmod fail to link). Costs ~0.3 s per compile,
+so `needs_system_libm` decides when it is needed; only for code that stays on this host."""
+
+
+def needs_system_libm(mlir: str, target: str) -> bool:
+    """True when a host-CPU module has float64 values, which may call libm."""
+    return target == "cpu" and "f64" in mlir
 
 
 def compile_flags(target: str, extra_flags: Sequence[str] = ()) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ from irax.core.aval import float0
 from irax.core.trace import Tracer, concrete_values_evaluate, find_top_trace, no_transform_active
 from irax.mlir_lowering import lower_graph
 from irax.runtime import CpuDevice, compile_cached, load_executable
+from irax.runtime.compiler import SYSTEM_LINK_FLAGS, needs_system_libm
 
 from .ad import JVPTrace, JVPTracer, Zero, instantiate, jvp_flat, tangent_aval
 from .partial_eval import partial_eval_graph
@@ -70,7 +71,9 @@ class Compiled:
     def _load(self):
         with self._lock:
             if self._executable is None:
-                vmfb = compile_cached(self.text, self.device.target, name=self.name)
+                target = self.device.target
+                flags = SYSTEM_LINK_FLAGS if needs_system_libm(self.text, target) else ()
+                vmfb = compile_cached(self.text, target, flags, name=self.name)
                 self._const_buffers = [device_buffer(c, v.aval, self.device) for c, v in
                                        zip(self.graph.consts, self.graph.graph.constvars)]
                 self._executable = load_executable(vmfb, self.device)
