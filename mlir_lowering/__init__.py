@@ -1,11 +1,13 @@
 """Graph → StableHLO: the lowering interpreter and its rule table.
 
 `lower_graph(graph, name)` returns a `LoweredModule`: the MLIR text of
-`module @name { func.func public @main(constvars..., invars...) }`, verified, with
-the argument and result avals.  `LOWERING_RULES[primitive]` holds one rule per
-primitive; the rule modules, one per primitive family (elementwise, structural,
-reductions, linalg, indexing, sorting), register into it when imported here.
-No IREE runtime code lives in this package.
+`module @name { func.func public @main(constvars..., invars...) }`, parsed and
+verified by MLIR, with the argument and result avals.  `LOWERING_RULES[primitive]`
+holds one rule per primitive; the rule modules, one per primitive family
+(elementwise, structural, reductions, linalg, indexing, sorting), register into it
+when imported here.  `builder` writes the MLIR text; `precise_math` spells out the
+real float functions IREE 3.13 computes wrongly or inaccurately.  No IREE runtime
+code lives in this package.
 """
 from . import elementwise, indexing, linalg, reductions, sorting, structural  # noqa: F401
 from .lowering import LOWERING_RULES, LoweredModule, LoweringError, lower_graph

@@ -1,7 +1,8 @@
 """Lowering rules for the elementwise primitives (core/primitives/elementwise.py).
 
 Most map to one StableHLO op, or a CHLO op where StableHLO has none (IREE's input
-pipeline expands CHLO).  Rank-0 operands are broadcast to the output shape first.
+pipeline expands CHLO); precise_math.py writes out the few that IREE 3.13 gets wrong.
+Rank-0 operands are broadcast to the output shape first.
 StableHLO's integer semantics are the impls': `divide` rounds toward zero with
 x / 0 = -1, `remainder` is C's fmod with x % 0 = x, shifts by the bit width or more
 give 0 (logical, left) or the sign fill (arithmetic).
@@ -10,6 +11,7 @@ import numpy as np
 
 from ..core import dtypes
 from ..core.primitives import elementwise as ew
+from . import precise_math
 from .builder import FunctionBuilder, Value
 from .lowering import LOWERING_RULES
 
@@ -23,7 +25,6 @@ def _op_rule(name: str):
     """A rule writing the op `name` on the operands broadcast to the output shape."""
     def rule(b: FunctionBuilder, *args):
         return b.emit(name, *_broadcast_scalars(b, args), dtype=b.avals_out[0].dtype)
-    rule.__name__ = name
     return rule
 
 
@@ -32,12 +33,10 @@ _OPS = {
     ew.round_nearest_even_p: "stablehlo.round_nearest_even",
     ew.round_away_p: "stablehlo.round_nearest_afz", ew.is_finite_p: "stablehlo.is_finite",
     ew.exp_p: "stablehlo.exponential", ew.log_p: "stablehlo.log",
-    ew.expm1_p: "stablehlo.exponential_minus_one", ew.log1p_p: "stablehlo.log_plus_one",
     ew.tanh_p: "stablehlo.tanh", ew.logistic_p: "stablehlo.logistic",
     ew.sin_p: "stablehlo.sine", ew.cos_p: "stablehlo.cosine", ew.tan_p: "stablehlo.tan",
     ew.asin_p: "chlo.asin", ew.acos_p: "chlo.acos", ew.atan_p: "chlo.atan",
-    ew.sinh_p: "chlo.sinh", ew.cosh_p: "chlo.cosh", ew.asinh_p: "chlo.asinh",
-    ew.acosh_p: "chlo.acosh", ew.atanh_p: "chlo.atanh", ew.sqrt_p: "stablehlo.sqrt",
+    ew.acosh_p: "chlo.acosh", ew.sqrt_p: "stablehlo.sqrt",
     ew.rsqrt_p: "stablehlo.rsqrt", ew.erf_p: "chlo.erf", ew.erf_inv_p: "chlo.erf_inv",
     ew.real_p: "stablehlo.real", ew.imag_p: "stablehlo.imag", ew.not_p: "stablehlo.not",
     ew.add_p: "stablehlo.add", ew.sub_p: "stablehlo.subtract", ew.mul_p: "stablehlo.multiply",
@@ -74,46 +73,17 @@ def _abs(b: FunctionBuilder, x):
     return x if x.dtype.kind == "u" else b.emit("stablehlo.abs", x, dtype=b.avals_out[0].dtype)
 
 
-def _cbrt(b: FunctionBuilder, x):
-    """IREE 3.13's cbrt gives NaN at ±inf in float32 and does not compile in float64:
-    pow(|x|, 1/3) with x's sign, then one Newton step (y + y + x / y²) / 3, skipped
-    where y is 0, infinite or NaN."""
-    third = b.constant(1 / 3, x.dtype, x.shape)
-    y = b.emit("stablehlo.multiply", b.emit("stablehlo.sign", x),
-               b.emit("stablehlo.power", b.emit("stablehlo.abs", x), third))
-    newton = b.emit("stablehlo.multiply", third, b.emit(
-        "stablehlo.add", b.emit("stablehlo.add", y, y),
-        b.emit("stablehlo.divide", x, b.emit("stablehlo.multiply", y, y))))
-    nonzero = b.compare(y, b.constant(0, x.dtype, x.shape), "NE")
-    finite = b.emit("stablehlo.is_finite", y, dtype=dtypes.bool_)
-    return b.select(b.emit("stablehlo.and", nonzero, finite), newton, y)
-
-
 def _pow(b: FunctionBuilder, x, y):
-    """C's pow.  IREE 3.13 computes a real `stablehlo.power` as exp(y log x), NaN for
-    any negative x and for 0 ** 0, so real powers are built from |x| ** y: negated for
-    a negative x (sign bit set) and an odd integer y, NaN for x < 0 and a non-integer
-    y, and 1 where y == 0, x == 1, or |x| == 1 and y is infinite."""
     x, y = _broadcast_scalars(b, (x, y))
-    if x.dtype.kind == "c":
-        return b.emit("stablehlo.power", x, y)
-    zero, one = b.constant(0, x.dtype, x.shape), b.constant(1, x.dtype, x.shape)
-    magnitude = b.emit("stablehlo.power", b.emit("stablehlo.abs", x), y)
-    integer = b.compare(b.emit("stablehlo.floor", y), y, "EQ")
-    odd = b.emit("stablehlo.and", integer, b.compare(
-        b.emit("stablehlo.remainder", y, b.constant(2, x.dtype, x.shape)), zero, "NE"))
-    bits = b.emit("stablehlo.bitcast_convert", x, dtype=np.dtype(f"i{x.dtype.itemsize}"))
-    negative = b.compare(bits, b.constant(0, bits.dtype, x.shape), "LT")
-    out = b.select(b.emit("stablehlo.and", odd, negative),
-                   b.emit("stablehlo.negate", magnitude), magnitude)
-    not_real = b.emit("stablehlo.and", b.compare(x, zero, "LT"), b.emit("stablehlo.not", integer))
-    out = b.select(not_real, b.constant(np.nan, x.dtype, x.shape), out)
-    unit = b.compare(b.emit("stablehlo.abs", x), one, "EQ")
-    infinite = b.emit("stablehlo.not", b.emit("stablehlo.is_finite", y, dtype=dtypes.bool_))
-    ones = b.emit("stablehlo.or", b.emit("stablehlo.or", b.compare(y, zero, "EQ"),
-                                         b.compare(x, one, "EQ")),
-                  b.emit("stablehlo.and", unit, infinite))
-    return b.select(ones, one, out)
+    return b.emit("stablehlo.power", x, y) if x.dtype.kind == "c" else precise_math.power(
+        b, x, y)
+
+
+def _real_formula(name: str, formula):
+    """A rule using precise_math's `formula` for real floats and the op `name` (whose
+    IREE expansion is fine) for complex numbers."""
+    plain = _op_rule(name)
+    return lambda b, x: plain(b, x) if x.dtype.kind == "c" else formula(b, x)
 
 
 def _exp2(b: FunctionBuilder, x):
@@ -183,8 +153,14 @@ def _bitcast_convert_type(b: FunctionBuilder, x, *, new_dtype):
 LOWERING_RULES.update({
     ew.sign_p: _sign,
     ew.abs_p: _abs,
-    ew.cbrt_p: _cbrt,
+    ew.cbrt_p: precise_math.cbrt,
     ew.pow_p: _pow,
+    ew.expm1_p: _real_formula("stablehlo.exponential_minus_one", precise_math.expm1),
+    ew.log1p_p: _real_formula("stablehlo.log_plus_one", precise_math.log1p),
+    ew.sinh_p: _real_formula("chlo.sinh", precise_math.sinh),
+    ew.cosh_p: _real_formula("chlo.cosh", precise_math.cosh),
+    ew.asinh_p: _real_formula("chlo.asinh", precise_math.asinh),
+    ew.atanh_p: _real_formula("chlo.atanh", precise_math.atanh),
     ew.exp2_p: _exp2,
     ew.conj_p: _conj,
     ew.integer_pow_p: _integer_pow,

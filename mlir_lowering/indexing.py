@@ -70,7 +70,7 @@ def _scatter_rule(name: str, combine):
     def rule(b: FunctionBuilder, operand, indices, updates, *, dimension_numbers,
              indices_are_sorted, unique_indices, mode):
         dn = dimension_numbers
-        if operand.aval.size == 0:
+        if operand.aval.size == 0 or updates.aval.size == 0:  # IREE crashes on no updates
             return operand
         window = ix._scatter_window(name, operand.aval, indices.aval, updates.aval, dn)
         indices = b.signed_index(indices)

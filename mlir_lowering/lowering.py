@@ -64,12 +64,12 @@ def lower_graph(graph: Graph | ClosedGraph, name: str = "main") -> LoweredModule
         message names the equation's primitive and the user's `file:line`.
 
     Example:
-        >>> lowered = lower_graph(irax.make_graph(jnp.sin)(jnp.ones(3)), "sin")
+        >>> lowered = lower_graph(irax.make_graph(lambda x: jnp.sin(x))(jnp.ones(3)), "f")
         >>> print(lowered.text)
-        module @sin {
+        module @f {
           func.func public @main(%0: tensor<3xf32>) -> (tensor<3xf32>) {
             %1 = "stablehlo.sine"(%0) : (tensor<3xf32>) -> tensor<3xf32> loc("x.py":1:0)
-            "func.return"(%1) : (tensor<3xf32>) -> ()
+            "func.return"(%1) : (tensor<3xf32>) -> () loc(unknown)
           }
         }
     """
@@ -79,7 +79,6 @@ def lower_graph(graph: Graph | ClosedGraph, name: str = "main") -> LoweredModule
     b = FunctionBuilder()
     args = [b.fresh(v.aval) for v in (*graph.constvars, *graph.invars)]
     outs = lower_eqns(b, graph, args)
-    b.loc, b.eqn = "loc(unknown)", None
     b.op("func.return", outs, [])
     text = _assemble(name, b, args, outs, with_locations=True)
     _verify(text, lambda: _assemble(name, b, args, outs, with_locations=False), b)
@@ -87,11 +86,12 @@ def lower_graph(graph: Graph | ClosedGraph, name: str = "main") -> LoweredModule
                          tuple(v.aval for v in outs))
 
 
-def lower_eqns(b: FunctionBuilder, graph: Graph, args, set_locations: bool = True):
+def lower_eqns(b: FunctionBuilder, graph: Graph, args) -> list[Value]:
     """Writes the equations of `graph` with `args` bound to its constvars and invars
-    (in that order); returns the Values of its outvars.  With `set_locations` False
-    the ops keep the builder's current location (for graphs rules trace internally)."""
+    (in that order); returns the Values of its outvars.  Re-entrant: a rule may lower
+    a sub-graph (a region body) with it."""
     env = dict(zip((*graph.constvars, *graph.invars), args))
+    outer = b.loc, b.eqn, b.avals_out
 
     def read(atom) -> Value:
         if type(atom) is Literal:
@@ -99,11 +99,11 @@ def lower_eqns(b: FunctionBuilder, graph: Graph, args, set_locations: bool = Tru
         return env[atom]
 
     for eqn in graph.eqns:
-        if set_locations:
-            b.loc, b.eqn = location(eqn.source_info), eqn
+        b.loc, b.eqn = location(eqn.source_info), eqn
         b.avals_out = [v.aval for v in eqn.outputs]
         outs = _apply_rule(b, eqn, [read(x) for x in eqn.inputs])
         env.update(zip(eqn.outputs, outs))
+    b.loc, b.eqn, b.avals_out = outer
     return [read(v) for v in graph.outvars]
 
 

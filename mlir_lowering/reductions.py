@@ -48,11 +48,27 @@ def _reduction_rule(op: str, identity):
 
 def _cumulative_rule(op: str, identity):
     """An inclusive scan as `reduce_window` with a window of the whole axis, padded
-    before (after, for `reverse`) by the identity: exact for integers and max/min."""
+    before (after, for `reverse`) by the identity: exact for integers and max/min.
+
+    IREE 3.13 compiles no `reduce_window` of bools or unsigned integers: bools scan as
+    int8; unsigned integers as the signed integers of their bits, with the sign bit
+    flipped for max/min (which maps the unsigned order onto the signed one)."""
     def rule(b: FunctionBuilder, x, *, axis, reverse):
         n = x.shape[axis]
         if n <= 1:
             return x
+        if x.dtype == dtypes.bool_:
+            scanned = rule(b, b.convert(x, dtypes.int8), axis=axis, reverse=reverse)
+            return b.compare(scanned, b.constant(0, dtypes.int8, x.shape), "NE")
+        if x.dtype.kind == "u":
+            signed = np.dtype(f"i{x.dtype.itemsize}")
+            flip = b.constant(1 << (8 * x.dtype.itemsize - 1), x.dtype, x.shape)
+            ordered = op in ("stablehlo.maximum", "stablehlo.minimum")
+            y = b.emit("stablehlo.xor", x, flip) if ordered else x
+            y = b.emit("stablehlo.bitcast_convert", y, dtype=signed)
+            y = b.emit("stablehlo.bitcast_convert", rule(b, y, axis=axis, reverse=reverse),
+                       dtype=x.dtype)
+            return b.emit("stablehlo.xor", y, flip) if ordered else y
         window = [1] * x.ndim
         window[axis] = n
         padding = [[0, 0]] * x.ndim
