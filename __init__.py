@@ -14,11 +14,12 @@ from irax.transforms.autodiff import (
     grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp)
 from irax.transforms.custom_derivatives import custom_jvp, custom_vjp
 from irax.transforms.jit import jit
+from irax.transforms.vmap import vmap
 from irax.version import __version__
 
 __all__ = [
     "Array", "ConcretizationTypeError", "UnexpectedTracerError", "config", "custom_jvp",
     "custom_vjp", "grad", "jit", "hessian", "jacfwd", "jacrev", "jvp", "lax", "linearize",
     "make_graph", "nn", "numpy", "random", "test_util", "tree_util", "value_and_grad",
-    "vjp", "__version__",
+    "vjp", "vmap", "__version__",
 ]

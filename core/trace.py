@@ -168,6 +168,14 @@ def concrete_values_evaluate() -> bool:
     return _dynamic[-1] is None
 
 
+def innermost_main(predicate) -> MainTrace | None:
+    """The innermost transform in progress for which `predicate(main)` holds."""
+    for main in reversed(_stack):
+        if predicate(main):
+            return main
+    return None
+
+
 def find_top_trace(args) -> Trace:
     """The trace that handles a primitive applied to `args`."""
     top = _stack[0]

@@ -21,7 +21,11 @@ from .builder import FunctionBuilder, Value, tensor_type
 LOWERING_RULES: dict[Primitive, Callable] = {}
 """primitive -> rule(builder, *operands, **params); filled by the rule modules."""
 
+_COLLECTIVE_REASON = ("it is a collective over a named axis, resolved by the vmap (or "
+                      "pmap) that binds the name before anything is lowered")
 NOT_LOWERABLE = {
+    **{name: _COLLECTIVE_REASON for name in ("psum", "pmax", "pmin", "all_gather",
+                                             "axis_index")},
     "custom_lin": "it is the linear part of a custom_vjp function, which only appears in "
                   "linearized tapes: those are transposed (calling the custom bwd), never "
                   "compiled. Differentiate the function instead of compiling its tape",

@@ -20,6 +20,7 @@ INTEGER_OR_BOOL_OUTPUT = ["is_finite", "eq", "ne", "lt", "le", "gt", "ge", "argm
                           "reduce_and", "reduce_or"]
 ONLY_REVERSE = ["custom_lin"]
 STOPS_GRADIENTS = ["stop_gradient"]
+NAMED_AXIS = ["psum", "pmax", "pmin", "all_gather", "axis_index"]  # tests: test_vmap.py
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -49,7 +50,7 @@ def test_stop_gradient_blocks_first_and_second_derivatives(x64):
 def test_every_primitive_has_a_derivative_rule_or_a_stated_reason():
     for name, prim in REGISTRY.items():
         covered = (name in CASES or name in ZERO_DERIVATIVE or name in INTEGER_OR_BOOL_OUTPUT
-                   or name in ONLY_REVERSE or name in STOPS_GRADIENTS)
+                   or name in ONLY_REVERSE or name in STOPS_GRADIENTS or name in NAMED_AXIS)
         assert covered, f"primitive {name} has no derivative test"
         assert prim in JVP_RULES or prim in NOT_DIFFERENTIABLE, name
 

@@ -28,6 +28,7 @@ from irax.core.primitives.structural import (
     broadcast, broadcast_in_dim, broadcasted_iota, concatenate, dynamic_slice,
     dynamic_update_slice, expand_dims, iota, pad, reshape, rev, slice, squeeze, transpose)
 from irax.core.tensor import to_tensor as _to_tensor
+from irax.transforms.collectives import all_gather, axis_index, pmax, pmean, pmin, psum
 
 from .slicing import *  # noqa: F401,F403
 from .slicing import __all__ as _slicing
@@ -81,11 +82,13 @@ def full_like(x, fill_value, dtype=None, shape=None):
 
 __all__ = [
     *sorted(_ELEMENTWISE), *_slicing,
-    "RoundingMethod", "associative_scan", "argmax", "argmin", "bitcast_convert_type",
+    "RoundingMethod", "all_gather", "associative_scan", "argmax", "argmin", "axis_index",
+    "bitcast_convert_type",
     "broadcast", "broadcast_in_dim", "broadcasted_iota", "clamp", "concatenate",
     "convert_element_type", "cummax", "cummin", "cumprod", "cumsum", "dot", "dot_general",
     "dynamic_slice", "dynamic_update_slice", "expand_dims", "full", "full_like", "gather",
-    "GatherDimensionNumbers", "GatherScatterMode", "integer_pow", "iota", "pad",
+    "GatherDimensionNumbers", "GatherScatterMode", "integer_pow", "iota", "pad", "pmax",
+    "pmean", "pmin", "psum",
     "reduce_and", "reduce_max", "reduce_min", "reduce_or", "reduce_prod", "reduce_sum",
     "reshape", "rev", "round", "scatter", "scatter_add", "scatter_max", "scatter_min",
     "scatter_mul", "ScatterDimensionNumbers", "select", "select_n", "slice", "sort",
