@@ -267,49 +267,52 @@ def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
 
 
 def _std_basis(leaves):
-    """Rows of the identity over all elements of `leaves`, one list of leaves per row."""
+    """The identity over all elements of `leaves`, split into one array per leaf of
+    shape (total elements,) + leaf.shape: row k is the k-th basis vector."""
     sizes = [int(np.prod(leaf.shape, dtype=np.int64)) for leaf in leaves]
     total = sum(sizes)
-    for k in range(total):
-        row, offset = [], 0
-        for leaf, size in zip(leaves, sizes):
-            e = np.zeros(size, leaf.dtype)
-            if offset <= k < offset + size:
-                e[k - offset] = 1
-            row.append(ArrayImpl(e.reshape(leaf.shape)))
-            offset += size
-        yield row
+    out, offset = [], 0
+    for leaf, size in zip(leaves, sizes):
+        block = np.zeros((total, size), leaf.dtype)
+        block[np.arange(offset, offset + size), np.arange(size)] = 1
+        out.append(ArrayImpl(block.reshape((total,) + tuple(leaf.shape))))
+        offset += size
+    return out
 
 
-def _stack_rows(rows, lead_shape, tail_shape, dtype):
-    """Stacks per-basis-vector results into an array of shape lead_shape + tail_shape."""
-    if not rows:
-        return ArrayImpl(np.zeros(tuple(lead_shape) + tuple(tail_shape), dtype))
-    expanded = [st.reshape(r, (1,) + get_aval(r).shape) for r in rows]
-    stacked = st.concatenate(expanded, 0)
-    return st.reshape(stacked, tuple(lead_shape) + tuple(tail_shape))
+def _blocks(stacked, lead_leaves):
+    """Splits arrays of shape (total,) + s along axis 0 into one block per lead leaf,
+    reshaped to lead.shape + s."""
+    out, offset = [], 0
+    for lead in lead_leaves:
+        size = int(np.prod(lead.shape, dtype=np.int64))
+        shape = get_aval(stacked).shape
+        block = st.slice(stacked, (offset,) + (0,) * (len(shape) - 1),
+                         (offset + size,) + shape[1:])
+        out.append(st.reshape(block, tuple(lead.shape) + shape[1:]))
+        offset += size
+    return out
 
 
 def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
-    """`jacfwd(fun, argnums=0)`: the Jacobian by forward mode (one JVP per input
-    element).  The result has the output's pytree structure, each leaf a tree of the
-    inputs' structure with arrays of shape `out.shape + in.shape`."""
+    """`jacfwd(fun, argnums=0)`: the Jacobian by forward mode: the linearized function
+    is vmapped over the standard basis of the inputs.  The result has the output's
+    pytree structure, each leaf a tree of the inputs' structure with arrays of shape
+    `out.shape + in.shape`."""
     def jacfun(*args, **kwargs):
+        from .vmap import vmap
         dyn, out, f_jvp, aux = _transform_args("jacfwd", linearize, fun, argnums, args, kwargs,
                                                has_aux, holomorphic, allow_int=False)
         in_leaves, in_tree = pytree.tree_flatten(dyn)
         in_leaves = [to_tensor(x) for x in in_leaves]
         out_leaves, out_tree = pytree.tree_flatten(out)
-        columns = [pytree.tree_leaves(f_jvp(*pytree.tree_unflatten(in_tree, row)))
-                   for row in _std_basis(in_leaves)]
+        basis = pytree.tree_unflatten(in_tree, _std_basis(in_leaves))
+        pushed = pytree.tree_leaves(vmap(lambda t: f_jvp(*t))(basis))
         jac = []
-        for i, o in enumerate(out_leaves):
-            per_input, start = [], 0
-            for x in in_leaves:
-                cols = [c[i] for c in columns[start:start + x.size]]
-                start += x.size
-                block = _stack_rows(cols, x.shape, o.shape, o.dtype)
-                nd_in, nd_out = len(x.shape), len(o.shape)
+        for o, columns in zip(out_leaves, pushed):
+            per_input = []
+            for x, block in zip(in_leaves, _blocks(columns, in_leaves)):
+                nd_in, nd_out = len(x.shape), len(get_aval(o).shape)
                 perm = list(range(nd_in, nd_in + nd_out)) + list(range(nd_in))
                 per_input.append(st.transpose(block, perm))
             jac.append(_regroup(per_input, in_tree, argnums))
@@ -324,25 +327,22 @@ def _regroup(per_input_leaves, in_tree, argnums):
 
 
 def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
-    """`jacrev(fun, argnums=0)`: the Jacobian by reverse mode (one VJP per output
-    element); same result structure as `jacfwd`."""
+    """`jacrev(fun, argnums=0)`: the Jacobian by reverse mode: the VJP is vmapped over
+    the standard basis of the outputs; same result structure as `jacfwd`."""
     def jacfun(*args, **kwargs):
+        from .vmap import vmap
         dyn, out, vjp_fn, aux = _transform_args("jacrev", vjp, fun, argnums, args, kwargs,
                                                 has_aux, holomorphic, allow_int)
         in_leaves, in_tree = pytree.tree_flatten(dyn)
-        in_leaves = [to_tensor(x) for x in in_leaves]
         out_leaves, out_tree = pytree.tree_flatten(out)
         out_leaves = [to_tensor(o) for o in out_leaves]
-        rows = [pytree.tree_leaves(vjp_fn(pytree.tree_unflatten(out_tree, basis)))
-                for basis in _std_basis(out_leaves)]
-        jac, start = [], 0
-        for o in out_leaves:
-            per_input = []
-            for j, x in enumerate(in_leaves):
-                cols = [r[j] for r in rows[start:start + o.size]]
-                per_input.append(_stack_rows(cols, o.shape, x.shape, x.dtype))
-            start += o.size
-            jac.append(_regroup(per_input, in_tree, argnums))
+        basis = pytree.tree_unflatten(out_tree, _std_basis(out_leaves))
+        pulled = pytree.tree_leaves(vmap(vjp_fn)(basis))
+        per_output = [[] for _ in out_leaves]
+        for rows in pulled:
+            for i, block in enumerate(_blocks(rows, out_leaves)):
+                per_output[i].append(block)
+        jac = [_regroup(blocks, in_tree, argnums) for blocks in per_output]
         result = pytree.tree_unflatten(out_tree, jac)
         return (result, aux) if has_aux else result
     return jacfun
