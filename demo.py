@@ -2,7 +2,8 @@
 
 A synthetic two-spirals dataset is generated in-process (no download); the model is
 trained by minibatch SGD with momentum on gradients from a compiled
-`jit(grad(loss))` (IREE, CPU), and each epoch prints loss, accuracy and step time.
+`jit(grad(loss))` (IREE, CPU), and each epoch prints loss, accuracy, step time and
+per-example gradient norms (`jit(vmap(grad(...)))`) of one batch.
 `--eager` runs the same training op by op without compiling.
 """
 import argparse
@@ -48,6 +49,15 @@ def loss(params, x, y):
     return -jnp.mean(jnp.sum(irax.nn.log_softmax(logits) * irax.nn.one_hot(y, 2), axis=-1))
 
 
+def per_example_grad_norms(params, x, y):
+    """The gradient norm of each example's loss (vmap of grad over the batch)."""
+    one = lambda p, xi, yi: loss(p, xi[None], yi[None])
+    grads = irax.vmap(irax.grad(one), in_axes=(None, 0, 0))(params, x, y)
+    squares = [jnp.sum(g.reshape(g.shape[0], -1) ** 2, axis=1)
+               for g in irax.tree_util.tree_leaves(grads)]
+    return jnp.sqrt(sum(squares))
+
+
 def accuracy(params, x, y):
     return float(jnp.mean(jnp.argmax(predict(params, x), axis=-1) == y))
 
@@ -66,6 +76,7 @@ def main(argv=None):
     velocity = irax.tree_util.tree_map(jnp.zeros_like, params)
     grad_loss = irax.grad(loss) if args.eager else irax.jit(irax.grad(loss))
     evaluate = loss if args.eager else irax.jit(loss)
+    grad_norms = per_example_grad_norms if args.eager else irax.jit(per_example_grad_norms)
     steps = len(x_train) // args.batch
     mode = "eager" if args.eager else "jit(grad(loss)) compiled by IREE for the CPU"
     print(f"irax {irax.__version__}: MLP 2-64-64-2 on two spirals, "
@@ -79,9 +90,11 @@ def main(argv=None):
             velocity = irax.tree_util.tree_map(lambda v, g: 0.9 * v + g, velocity, grads)
             params = irax.tree_util.tree_map(lambda p, v: p - args.lr * v, params, velocity)
         step_ms = 1e3 * (time.perf_counter() - start) / steps
+        norms = np.asarray(grad_norms(params, x_train[:args.batch], y_train[:args.batch]))
         print(f"epoch {epoch:2d}  loss {float(evaluate(params, x_train, y_train)):.4f}  "
               f"train acc {accuracy(params, x_train, y_train):.3f}  "
-              f"test acc {accuracy(params, x_test, y_test):.3f}  step {step_ms:.2f} ms")
+              f"test acc {accuracy(params, x_test, y_test):.3f}  step {step_ms:.2f} ms  "
+              f"per-example |grad| median {np.median(norms):.3f} max {norms.max():.3f}")
     return accuracy(params, x_test, y_test)
 
 
