@@ -61,7 +61,7 @@ def _gather(b: FunctionBuilder, operand, indices, *, dimension_numbers, slice_si
         return out
     batch_dims = [d for d in range(out.aval.ndim) if d not in dn.offset_dims]
     fits = b.broadcast_in_dim(_windows_fit(b, indices, upper), out.shape, batch_dims)
-    fill = ix._default_fill(operand.dtype) if fill_value is None else fill_value
+    fill = ix.default_fill(operand.dtype) if fill_value is None else fill_value
     return b.select(fits, out, b.constant(fill, operand.dtype, out.shape))
 
 

@@ -139,3 +139,29 @@ def test_collective_derivatives_follow_jax(x64):
     np.testing.assert_allclose(np.asarray(inner(x)), 2 * x * 4)   # psum's transpose is psum
     top = grad(lambda x: jnp.sum(vmap(lambda v: lax.pmax(v, "i"), axis_name="i")(x)))
     np.testing.assert_allclose(np.asarray(top(x)), [0, 0, 0, 4])
+
+
+def test_every_primitive_has_a_batching_rule():
+    from irax.core.primitive import REGISTRY
+    from irax.transforms.batching import BATCH_RULES
+    from irax.transforms.collectives import COLLECTIVE_REDUCERS
+    never_batched = {"iota", "axis_index",   # no operands
+                     "custom_lin"}           # transposed only, never evaluated forward
+    handled_by_the_trace = {p.name for p in COLLECTIVE_REDUCERS} | {"all_gather"}
+    missing = {name for name, prim in REGISTRY.items() if prim not in BATCH_RULES}
+    assert missing <= never_batched | handled_by_the_trace, sorted(missing)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (_, a) in {**DIFFERENTIABLE,
+                                                             **NON_DIFFERENTIABLE}.items() if a))
+def test_every_primitive_sample_matches_a_loop(name):
+    fun, args = {**DIFFERENTIABLE, **NON_DIFFERENTIABLE}[name]
+    args = [np.asarray(a) for a in args]
+    stacked = [np.stack([a, a, a]) for a in args]
+    got = vmap(fun)(*stacked)
+    want = fun(*args)
+    got = got if isinstance(got, (list, tuple)) else [got]
+    want = want if isinstance(want, (list, tuple)) else [want]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(np.asarray(g), np.stack([np.asarray(w)] * 3), rtol=1e-6,
+                                   err_msg=name)

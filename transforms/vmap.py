@@ -6,18 +6,9 @@ from irax.core import pytree
 from irax.core.tensor import Tensor, to_tensor
 from irax.core.trace import full_raise, get_aval, new_main
 
-from . import batching_rules_elementwise  # noqa: F401  (fill the rule table)
+from . import (  # noqa: F401  (the modules fill the rule table)
+    batching_rules_elementwise, batching_rules_indexing, batching_rules_shape, collectives)
 from .batching import BatchInfo, BatchTrace, BatchTracer, moveaxis, moveaxis_to_front
-
-
-def _rule_modules():
-    """Rule tables written in their own modules (imported for their registrations)."""
-    import importlib
-    for name in ("batching_rules_shape", "batching_rules_indexing"):
-        try:
-            importlib.import_module(f"irax.transforms.{name}")
-        except ModuleNotFoundError:
-            pass
 
 
 def _broadcast_prefix(prefix, tree, what):
@@ -56,8 +47,6 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None):
     Example:
         >>> vmap(jnp.dot, in_axes=(None, 0))(W, xs)   # == jnp.stack([W @ x for x in xs])
     """
-    _rule_modules()
-
     @functools.wraps(fun)
     def mapped(*args):
         if isinstance(in_axes, list):
