@@ -7,7 +7,7 @@ class ConcretizationTypeError(TypeError):
     def __init__(self, tracer, context: str = ""):
         where = f" ({context})" if context else ""
         origin = getattr(tracer, "origin", None)
-        source = f"\nThe value depends on {origin}." if origin else ""
+        source = f"\nThe value depends on {' and '.join(origin)}." if origin else ""
         super().__init__(
             f"Abstract tracer value encountered where a concrete value is expected{where}: "
             f"{tracer.aval.str_short()} traced by {tracer.transform_name()}.{source}\n"

@@ -52,7 +52,7 @@ class GraphTrace(Trace):
     def builder(self) -> GraphBuilder:
         return self.main.global_data
 
-    def new_arg(self, aval: ShapedArray, origin: str | None = None) -> GraphTracer:
+    def new_arg(self, aval: ShapedArray, origin: tuple | None = None) -> GraphTracer:
         return GraphTracer(self, aval, Var(aval), origin)
 
     def pure(self, value):
@@ -66,11 +66,11 @@ class GraphTrace(Trace):
         avals_in = [t.aval for t in tracers]
         avals_out = primitive.abstract_eval(*avals_in, **params)
         outs = avals_out if primitive.multiple_results else [avals_out]
-        origin = None  # the argument(s) the outputs depend on, for error messages
+        origin = None  # the arguments the outputs depend on (a tuple), for error messages
         for t in tracers:
-            if t.origin is not None:
-                origin = t.origin if origin is None or origin == t.origin else (
-                    f"{origin} and {t.origin}")
+            if t.origin is not None and t.origin is not origin:
+                origin = t.origin if origin is None else origin + tuple(
+                    o for o in t.origin if o not in origin)
         out_tracers = [GraphTracer(self, a, Var(a), origin) for a in outs]
         builder = self.builder
         builder.eqns.append(Eqn(primitive, [t.atom for t in tracers],
@@ -88,7 +88,8 @@ def trace_to_graph(fun, in_avals, origins=None, name="make_graph"):
     with new_main(GraphTrace, name, builder, dynamic=True) as main:
         trace = main.trace
         origins = origins or [None] * len(in_avals)
-        in_tracers = [trace.new_arg(a, o) for a, o in zip(in_avals, origins)]
+        in_tracers = [trace.new_arg(a, None if o is None else (o,))
+                      for a, o in zip(in_avals, origins)]
         outs = fun(*in_tracers)
         out_tracers = [full_raise(trace, o) for o in outs]
     constvars, consts = [], []
