@@ -10,6 +10,7 @@ from irax.core.config import config
 from irax.core.errors import ConcretizationTypeError, UnexpectedTracerError
 from irax.core.graph_trace import make_graph
 from irax.core.tensor import Tensor as Array
+from irax.lax import checkpoint, remat
 from irax.transforms.autodiff import (
     grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp)
 from irax.transforms.custom_derivatives import custom_jvp, custom_vjp
@@ -18,8 +19,9 @@ from irax.transforms.vmap import vmap
 from irax.version import __version__
 
 __all__ = [
-    "Array", "ConcretizationTypeError", "UnexpectedTracerError", "config", "custom_jvp",
-    "custom_vjp", "grad", "jit", "hessian", "jacfwd", "jacrev", "jvp", "lax", "linearize",
+    "Array", "ConcretizationTypeError", "UnexpectedTracerError", "checkpoint", "config",
+    "custom_jvp", "custom_vjp", "grad", "jit", "hessian", "jacfwd", "jacrev", "jvp", "lax",
+    "linearize", "remat",
     "make_graph", "nn", "numpy", "random", "test_util", "tree_util", "value_and_grad",
     "vjp", "vmap", "__version__",
 ]

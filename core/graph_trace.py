@@ -135,3 +135,16 @@ def make_graph(fun):
         return trace_to_graph(flat_fun, in_avals)
 
     return graph_of
+
+
+def trace_to_subgraph(fun, in_avals, name="subgraph") -> tuple[Graph, list]:
+    """Traces `fun(*flat_args) -> flat list` into a Graph without constvars (the body
+    of a control-flow primitive).
+
+    The arrays and outer tracers `fun` closed over become the Graph's leading invars;
+    they are returned with it, to be passed as the primitive's leading operands.
+    Returns (graph, closed-over values).
+    """
+    closed = trace_to_graph(fun, in_avals, name=name)
+    graph = closed.graph
+    return Graph([], graph.constvars + graph.invars, graph.eqns, graph.outvars), closed.consts

@@ -146,3 +146,39 @@ NON_DIFFERENTIABLE = {
     "reduce_or": (lambda x: red.reduce_or(x, (0,)), [INT]),
     "stop_gradient": (ew.stop_gradient, [normal(3)]),
 }
+
+
+# ---- control flow (API functions: each binds one control-flow primitive) -----------
+
+def _cond_case(x):
+    from irax import lax
+    import irax.numpy as jnp
+    return lax.cond(jnp.sum(x) > 0, lambda v: jnp.sin(v) * v, lambda v: jnp.cos(v) * 2.0, x)
+
+
+def _scan_case(init, xs):
+    from irax import lax
+    import irax.numpy as jnp
+    return lax.scan(lambda c, x: (jnp.tanh(c * x + 0.5), c * x), init, xs)
+
+
+def _remat_case(x):
+    from irax import lax
+    import irax.numpy as jnp
+    return lax.checkpoint(lambda v: jnp.sin(jnp.sin(v)) * v)(x)
+
+
+def _while_case(x):
+    from irax import lax
+    import irax.numpy as jnp
+    return lax.while_loop(lambda c: c[0] < 3,
+                          lambda c: (c[0] + 1, c[1] * 0.9 + jnp.sin(c[1])), (0, x))[1]
+
+
+DIFFERENTIABLE.update({
+    "cond": (_cond_case, [normal(3)]),
+    "scan": (_scan_case, [normal(2), normal(4, 2)]),
+    "remat": (_remat_case, [normal(3)]),
+})
+# Forward-mode only (reverse mode raises, as in JAX): tests/test_autodiff_rules.py.
+NON_DIFFERENTIABLE["while"] = (_while_case, [normal(3)])

@@ -10,6 +10,7 @@ from irax.core.primitives import reductions as red
 from irax.test_util import check_grads
 from irax.transforms.ad import JVP_RULES, NOT_DIFFERENTIABLE, TRANSPOSE_RULES
 from primitive_cases import DIFFERENTIABLE as CASES
+from primitive_cases import NON_DIFFERENTIABLE as NON_DIFFERENTIABLE_CASES
 
 L = ew.LAX_FUNCTIONS
 
@@ -21,6 +22,7 @@ INTEGER_OR_BOOL_OUTPUT = ["is_finite", "eq", "ne", "lt", "le", "gt", "ge", "argm
 ONLY_REVERSE = ["custom_lin"]
 STOPS_GRADIENTS = ["stop_gradient"]
 NAMED_AXIS = ["psum", "pmax", "pmin", "all_gather", "axis_index"]  # tests: test_vmap.py
+ONLY_FORWARD = ["while"]
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -28,6 +30,15 @@ def test_check_grads_order_2(x64, name):
     fun, args = CASES[name]
     check_grads(fun, tuple(np.asarray(a, np.float64) for a in args), order=2,
                 modes=("fwd", "rev"))
+
+
+@pytest.mark.parametrize("name", ONLY_FORWARD)
+def test_forward_only_primitives_check_grads_forward_and_refuse_reverse(x64, name):
+    fun, args = NON_DIFFERENTIABLE_CASES[name]
+    args = tuple(np.asarray(a, np.float64) for a in args)
+    check_grads(fun, args, order=2, modes=("fwd",))
+    with pytest.raises(ValueError, match="Reverse-mode differentiation does not work"):
+        irax.grad(lambda *a: red.reduce_sum(fun(*a), (0,)))(*args)
 
 
 @pytest.mark.parametrize("name", ZERO_DERIVATIVE)
@@ -50,7 +61,8 @@ def test_stop_gradient_blocks_first_and_second_derivatives(x64):
 def test_every_primitive_has_a_derivative_rule_or_a_stated_reason():
     for name, prim in REGISTRY.items():
         covered = (name in CASES or name in ZERO_DERIVATIVE or name in INTEGER_OR_BOOL_OUTPUT
-                   or name in ONLY_REVERSE or name in STOPS_GRADIENTS or name in NAMED_AXIS)
+                   or name in ONLY_REVERSE or name in STOPS_GRADIENTS or name in NAMED_AXIS
+                   or name in ONLY_FORWARD)
         assert covered, f"primitive {name} has no derivative test"
         assert prim in JVP_RULES or prim in NOT_DIFFERENTIABLE, name
 

@@ -10,7 +10,7 @@ from irax.core.primitives import structural as st
 from irax.core.tensor import ArrayImpl, Tensor, to_tensor
 from irax.core.trace import get_aval
 
-from . import indexing_rules, jvp_rules, transpose_rules  # noqa: F401  (rule tables)
+from . import control_flow_ad, indexing_rules, jvp_rules, transpose_rules  # noqa: F401  (the modules fill the rule tables)
 from .ad import Zero, jvp_flat, linearize_flat, tangent_aval, zeros_like_aval
 
 
@@ -333,7 +333,7 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
         from .vmap import vmap
         dyn, out, vjp_fn, aux = _transform_args("jacrev", vjp, fun, argnums, args, kwargs,
                                                 has_aux, holomorphic, allow_int)
-        in_leaves, in_tree = pytree.tree_flatten(dyn)
+        _in_leaves, in_tree = pytree.tree_flatten(dyn)
         out_leaves, out_tree = pytree.tree_flatten(out)
         out_leaves = [to_tensor(o) for o in out_leaves]
         basis = pytree.tree_unflatten(out_tree, _std_basis(out_leaves))

@@ -13,6 +13,10 @@ BATCH_RULES: dict = {}
 """primitive -> rule(values, batch_dims, **params) -> (output(s), output batch dim(s)).
 `batch_dims[i]` is None for an operand that is not batched; at least one is batched."""
 
+RULES_TAKING_AXIS_INFO: set = set()
+"""Primitives whose batching rule takes the vmap's BatchInfo first, as
+`rule(info, values, batch_dims, **params)` (rules that batch sub-Graphs)."""
+
 
 class BatchInfo(NamedTuple):
     """The mapped axis of one vmap: its size and optional name (for collectives)."""
@@ -67,7 +71,10 @@ class BatchTrace(Trace):
         rule = BATCH_RULES.get(primitive)
         if rule is None:
             raise NotImplementedError(f"Batching rule for '{primitive.name}' not implemented")
-        out, out_dim = rule(vals, dims, **params)
+        if primitive in RULES_TAKING_AXIS_INFO:
+            out, out_dim = rule(self.info, vals, dims, **params)
+        else:
+            out, out_dim = rule(vals, dims, **params)
         if primitive.multiple_results:
             return [BatchTracer(self, o, d) for o, d in zip(out, out_dim)]
         return BatchTracer(self, out, out_dim)

@@ -8,12 +8,15 @@ tangents, is interpreted under the caller's linearize trace, so it enters the ta
 from irax.core.graph import Graph, Var
 
 
-def partial_eval_graph(graph: Graph, unknown_inputs) -> tuple[Graph, Graph, list]:
+def partial_eval_graph(graph: Graph, unknown_inputs, force_unknown=None
+                       ) -> tuple[Graph, Graph, list]:
     """Splits `graph` by which of its invars are unknown.
 
     Args:
       graph: a Graph; its constvars count as known.
       unknown_inputs: one bool per invar.
+      force_unknown: optional, one bool per outvar: outputs the unknown side must
+        return even where they are known (passed through as residuals).
 
     Returns:
       (known, unknown, out_unknown): `known` takes the known invars (and the
@@ -30,8 +33,10 @@ def partial_eval_graph(graph: Graph, unknown_inputs) -> tuple[Graph, Graph, list
             unknown.update(eqn.outputs)
         else:
             known_eqns.append(eqn)
-    known_outs = [v for v in graph.outvars if not (type(v) is Var and v in unknown)]
-    out_unknown = [type(v) is Var and v in unknown for v in graph.outvars]
+    force_unknown = force_unknown or [False] * len(graph.outvars)
+    out_unknown = [forced or (type(v) is Var and v in unknown)
+                   for v, forced in zip(graph.outvars, force_unknown)]
+    known_outs = [v for v, u in zip(graph.outvars, out_unknown) if not u]
     unknown_outs = [v for v, u in zip(graph.outvars, out_unknown) if u]
     residuals = []
     for atom in [a for eqn in unknown_eqns for a in eqn.inputs] + unknown_outs:

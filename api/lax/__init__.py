@@ -30,6 +30,8 @@ from irax.core.primitives.structural import (
 from irax.core.tensor import to_tensor as _to_tensor
 from irax.transforms.collectives import all_gather, axis_index, pmax, pmean, pmin, psum
 
+from .control_flow import *  # noqa: F401,F403
+from .control_flow import __all__ as _control_flow
 from .slicing import *  # noqa: F401,F403
 from .slicing import __all__ as _slicing
 
@@ -81,7 +83,7 @@ def full_like(x, fill_value, dtype=None, shape=None):
 
 
 __all__ = [
-    *sorted(_ELEMENTWISE), *_slicing,
+    *sorted(_ELEMENTWISE), *_slicing, *_control_flow,
     "RoundingMethod", "all_gather", "associative_scan", "argmax", "argmin", "axis_index",
     "bitcast_convert_type",
     "broadcast", "broadcast_in_dim", "broadcasted_iota", "clamp", "concatenate",
