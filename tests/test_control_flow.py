@@ -452,3 +452,17 @@ def test_scan_rnn_benchmark_program_matches_a_python_loop():
     want_value, want_grads = irax.value_and_grad(loss_loop)((Wh, Wx, b), xs, h0)
     np.testing.assert_allclose(float(value), float(want_value), rtol=1e-5)
     assert_trees_close(grads, want_grads, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("length,unroll", [(16, 1), (17, 1), (36, 3), (23, 2)])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_scan_writing_stacked_outputs_chunk_wise(monkeypatch, length, unroll, reverse):
+    from irax.mlir_lowering import control_flow as lowering
+    monkeypatch.setattr(lowering, "_CHUNKED_BYTES", 0)  # chunk even these small outputs
+    assert lowering._chunk_size(length, [jnp.zeros(2).aval], unroll) is not None
+    xs = rng.randn(length, 2).astype(np.float32)
+    f = lambda c, xs: lax.scan(lambda c, x: (c * 0.9 + x, (c * x, jnp.sum(c))), c, xs,
+                               reverse=reverse, unroll=unroll)
+    text = jit(f).lower(jnp.ones(2), xs).as_text()
+    assert text.count("stablehlo.while") >= 2  # chunks of steps inside a loop over chunks
+    assert_trees_close(jit(f)(jnp.ones(2), xs), f(jnp.ones(2), xs), 1e-5, 1e-5)
