@@ -466,3 +466,24 @@ def test_scan_writing_stacked_outputs_chunk_wise(monkeypatch, length, unroll, re
     text = jit(f).lower(jnp.ones(2), xs).as_text()
     assert text.count("stablehlo.while") >= 2  # chunks of steps inside a loop over chunks
     assert_trees_close(jit(f)(jnp.ones(2), xs), f(jnp.ones(2), xs), 1e-5, 1e-5)
+
+
+def test_associative_scan_matches_cumulative_ops_under_every_transform(x64):
+    x = rng.randn(7, 3)
+    for f in both(lambda v: lax.associative_scan(jnp.add, v)):
+        np.testing.assert_allclose(np.asarray(f(x)), np.cumsum(x, 0), rtol=1e-12)
+    prod = lambda v: lax.associative_scan(jnp.multiply, v, reverse=True, axis=1)
+    np.testing.assert_allclose(np.asarray(jit(prod)(x)), np.cumprod(x[:, ::-1], 1)[:, ::-1],
+                               rtol=1e-12)
+    check_grads(prod, (x,), order=2, modes=("fwd", "rev"))
+    np.testing.assert_allclose(np.asarray(vmap(prod)(np.stack([x, 2 * x]))[1]),
+                               np.asarray(prod(2 * x)), rtol=1e-12)
+
+    def linear_recurrence(a, b):  # h_t = a_t h_{t-1} + b_t, as a pytree scan
+        return lax.associative_scan(lambda l, r: (l[0] * r[0], r[0] * l[1] + r[1]), (a, b))[1]
+    a, b = rng.rand(9), rng.randn(9)
+    h, want = 0.0, []
+    for at, bt in zip(a, b):
+        h = at * h + bt
+        want.append(h)
+    np.testing.assert_allclose(np.asarray(jit(linear_recurrence)(a, b)), want, rtol=1e-12)
