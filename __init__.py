@@ -5,7 +5,7 @@
 """
 # Absolute imports: pytest, run in the repository root, also imports this file as a
 # top-level module; with absolute imports that still loads the real `irax`.
-from irax import lax, nn, numpy, random, test_util, tree_util
+from irax import lax, nn, numpy, random, runtime, test_util, tree_util
 from irax.core.config import config
 from irax.core.errors import ConcretizationTypeError, UnexpectedTracerError
 from irax.core.graph_trace import make_graph
@@ -14,14 +14,15 @@ from irax.lax import checkpoint, remat
 from irax.transforms.autodiff import (
     grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp)
 from irax.transforms.custom_derivatives import custom_jvp, custom_vjp
+from irax.transforms.export import export
 from irax.transforms.jit import jit
 from irax.transforms.vmap import vmap
 from irax.version import __version__
 
 __all__ = [
     "Array", "ConcretizationTypeError", "UnexpectedTracerError", "checkpoint", "config",
-    "custom_jvp", "custom_vjp", "grad", "jit", "hessian", "jacfwd", "jacrev", "jvp", "lax",
+    "custom_jvp", "custom_vjp", "export", "grad", "jit", "hessian", "jacfwd", "jacrev", "jvp", "lax",
     "linearize", "remat",
-    "make_graph", "nn", "numpy", "random", "test_util", "tree_util", "value_and_grad",
+    "make_graph", "nn", "numpy", "random", "runtime", "test_util", "tree_util", "value_and_grad",
     "vjp", "vmap", "__version__",
 ]

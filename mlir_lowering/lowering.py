@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
-from iree.compiler import ir
 
 from ..core.graph import ClosedGraph, Eqn, Graph, Literal
 from ..core.primitive import Primitive
@@ -156,6 +155,7 @@ _HEADER_LINES = 2  # `module` and `func.func` come before the first body line
 
 def _verify(text: str, plain_text: Callable[[], str], b: FunctionBuilder) -> None:
     """Parses and verifies `text`; on failure, names the equations at fault."""
+    from iree.compiler import ir  # imported when compiling: irax imports without it
     with ir.Context():
         try:
             ir.Module.parse(text)

@@ -5,7 +5,10 @@ Knows MLIR text and flags, not Graphs.
     exe = load_executable(vmfb, CpuDevice())             # one VM context per device
     outs = exe(x_buffer_view, np_array)                  # results stay on the device
     to_host(outs[0])                                     # -> numpy.ndarray
+    f = load("predict.vmfb", device="cpu")              # an irax.export artefact
+    f(params, x)                                         # same pytrees; runtime only
 """
+from irax.runtime.artifact import ArtifactError, Loaded, load, read_metadata
 from irax.runtime.cache import (
     CacheKey,
     CacheStats,
@@ -22,6 +25,7 @@ from irax.runtime.executable import Executable, load_executable
 __all__ = [
     "PLATFORMS",
     "TARGET_FLAGS",
+    "ArtifactError",
     "CacheKey",
     "CacheStats",
     "CompileCache",
@@ -29,12 +33,15 @@ __all__ = [
     "CpuDevice",
     "Device",
     "Executable",
+    "Loaded",
     "cache_key",
     "compile_cached",
     "compile_flags",
     "compile_mlir",
     "devices",
+    "load",
     "load_executable",
+    "read_metadata",
     "reset_stats",
     "stats",
     "to_host",
