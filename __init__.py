@@ -11,9 +11,11 @@ from irax.core.errors import ConcretizationTypeError, UnexpectedTracerError
 from irax.core.graph_trace import make_graph
 from irax.core.tensor import Tensor as Array
 from irax.lax import checkpoint, remat
+from irax.runtime.device import devices
 from irax.transforms.autodiff import (
     grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp)
 from irax.transforms.custom_derivatives import custom_jvp, custom_vjp
+from irax.transforms.device_eval import device_put
 from irax.transforms.export import export
 from irax.transforms.jit import jit
 from irax.transforms.vmap import vmap
@@ -21,8 +23,8 @@ from irax.version import __version__
 
 __all__ = [
     "Array", "ConcretizationTypeError", "UnexpectedTracerError", "checkpoint", "config",
-    "custom_jvp", "custom_vjp", "export", "grad", "jit", "hessian", "jacfwd", "jacrev", "jvp", "lax",
-    "linearize", "remat",
-    "make_graph", "nn", "numpy", "random", "runtime", "test_util", "tree_util", "value_and_grad",
-    "vjp", "vmap", "__version__",
+    "custom_jvp", "custom_vjp", "device_put", "devices", "export", "grad", "hessian",
+    "jacfwd", "jacrev", "jit", "jvp", "lax", "linearize", "make_graph", "nn", "numpy",
+    "random", "remat", "runtime", "test_util", "tree_util", "value_and_grad", "vjp",
+    "vmap", "__version__",
 ]

@@ -59,7 +59,7 @@ class Tensor:
 class ArrayImpl(Tensor):
     """A concrete array: a NumPy value with irax's dtype and its weak-type flag."""
 
-    __slots__ = ("_value", "_weak_type", "_aval", "_device_copy")
+    __slots__ = ("_aval", "_device_copy", "_value", "_weak_type")
 
     def __init__(self, value, weak_type: bool = False):
         self._value = value
@@ -141,6 +141,25 @@ class ArrayImpl(Tensor):
         """Waits until the value is computed; returns the array itself."""
         return self
 
+    @property
+    def device(self):
+        """The device holding the data: host arrays are on the first CPU device.
+
+        Host arrays are uncommitted: a computation with arrays on another device moves
+        them there (see `irax.device_put`).
+        """
+        return _host_device[0]
+
+    @property
+    def committed(self) -> bool:
+        """True when the array is pinned to its device (`irax.device_put` with a device,
+        or computed from pinned arrays); False for host arrays."""
+        return False
+
+    def devices(self) -> set:
+        """The devices holding this array's data (a one-element set)."""
+        return {self.device}
+
     def __format__(self, spec: str) -> str:
         if self.ndim == 0:
             return format(self._value.item(), spec)
@@ -193,18 +212,31 @@ def to_tensor(value) -> Tensor:
                     "array; use irax.numpy.asarray to convert lists and tuples")
 
 
+_host_device = [None]  # the runtime's first CPU device, registered by the runtime layer
+
+
+def set_host_device(device) -> None:
+    """Registers the device object host arrays report as their `device` (core imports
+    no runtime)."""
+    _host_device[0] = device
+
+
 class BufferArray(ArrayImpl):
     """A concrete array whose data lives in a device buffer (a compiled program's
-    result); the host copy is made on first use (printing, NumPy, eager ops) and kept.
+    result or `irax.device_put`'s); a host copy is made only when NumPy needs the data
+    (printing, `numpy.asarray`, eager ops on CPU) and then kept.
 
-    `device` is any object with `to_host(buffer) -> numpy.ndarray` (runtime.Device).
+    `device` is any object with `to_host(buffer) -> numpy.ndarray` and a `platform`
+    name (runtime.Device). Eager primitives on arrays of a non-CPU device run there
+    (`core.trace.set_device_evaluator`). `committed` pins the array to its device.
     """
 
-    __slots__ = ("buffer", "device", "_host")
+    __slots__ = ("_host", "buffer", "committed", "device")
 
-    def __init__(self, buffer, device, aval: ShapedArray):
+    def __init__(self, buffer, device, aval: ShapedArray, committed: bool = False):
         self.buffer = buffer
         self.device = device
+        self.committed = committed
         self._host = None
         self._weak_type = aval.weak_type
         self._aval = aval
@@ -214,7 +246,10 @@ class BufferArray(ArrayImpl):
     def _value(self):
         host = self._host
         if host is None:
-            host = self._host = self.device.to_host(self.buffer)
+            host = self.device.to_host(self.buffer)
+            if host.dtype != self._aval.dtype:  # a device that stores the dtype widened
+                host = host.astype(self._aval.dtype)
+            self._host = host
         return host
 
     @property
@@ -232,7 +267,3 @@ class BufferArray(ArrayImpl):
     @property
     def size(self) -> int:
         return self._aval.size
-
-    def devices(self) -> set:
-        """The devices holding this array's data."""
-        return {self.device}

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from .aval import ShapedArray
 from .errors import ConcretizationTypeError, UnexpectedTracerError
-from .tensor import ArrayImpl, Tensor, to_tensor
+from .tensor import ArrayImpl, BufferArray, Tensor, to_tensor
 
 
 class MainTrace:
@@ -123,8 +123,27 @@ class EvalTrace(Trace):
         return eval_primitive(primitive, tracers, params)
 
 
+_device_evaluator = [None]
+
+
+def set_device_evaluator(evaluator) -> None:
+    """Registers `evaluator(primitive, args, params)`, which evaluates a primitive whose
+    operands include arrays on a non-CPU device there (compiled kernels), or returns
+    None to let NumPy evaluate it on the host. Core compiles nothing itself:
+    `irax.transforms.device_eval` registers it when irax is imported."""
+    _device_evaluator[0] = evaluator
+
+
 def eval_primitive(primitive, args, params):
-    """Runs `primitive.impl` on concrete arrays and wraps the result(s) as ArrayImpl."""
+    """Runs `primitive` on concrete arrays: `primitive.impl` (NumPy) for host and CPU
+    arrays, wrapped as ArrayImpl; the device evaluator when an operand lives on a
+    non-CPU device (no silent copy to the host)."""
+    for a in args:
+        if type(a) is BufferArray and a.device.platform != "cpu":
+            out = _device_evaluator[0](primitive, args, params)
+            if out is not None:
+                return out
+            break
     out = primitive.impl(*[a._value for a in args], **params)
     weak = primitive.weak_type_rule(args, params)
     if primitive.multiple_results:

@@ -18,8 +18,24 @@ from irax.runtime.cache import (
     reset_stats,
     stats,
 )
-from irax.runtime.compiler import TARGET_FLAGS, CompileError, compile_flags, compile_mlir
-from irax.runtime.device import PLATFORMS, CpuDevice, Device, devices, to_host
+from irax.runtime.compiler import (
+    TARGET_FLAGS,
+    CompileError,
+    UnsupportedTypeError,
+    compile_flags,
+    compile_mlir,
+)
+from irax.runtime.device import (
+    PLATFORMS,
+    CpuDevice,
+    CudaDevice,
+    Device,
+    HipDevice,
+    VulkanDevice,
+    devices,
+    to_host,
+    transfer_stats,
+)
 from irax.runtime.executable import Executable, load_executable
 
 __all__ = [
@@ -31,9 +47,13 @@ __all__ = [
     "CompileCache",
     "CompileError",
     "CpuDevice",
+    "CudaDevice",
     "Device",
     "Executable",
+    "HipDevice",
     "Loaded",
+    "UnsupportedTypeError",
+    "VulkanDevice",
     "cache_key",
     "compile_cached",
     "compile_flags",
@@ -45,4 +65,5 @@ __all__ = [
     "reset_stats",
     "stats",
     "to_host",
+    "transfer_stats",
 ]

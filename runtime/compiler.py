@@ -8,7 +8,9 @@ so a `CompileError` carries the compiler's own text, `loc(...)` file:line includ
 import ctypes
 import functools
 import hashlib
+import os
 import platform
+import re
 from collections.abc import Sequence
 
 # Every target: the input is StableHLO, and float64 stays float64 (IREE demotes f64 to
@@ -22,8 +24,12 @@ TARGET_FLAGS: dict[str, tuple[str, ...]] = {
     "cpu": _LLVM_CPU + ("--iree-llvmcpu-target-cpu=host",),
     # Exported artefacts: a generic CPU of the host's architecture.
     "cpu-portable": _LLVM_CPU + ("--iree-llvmcpu-target-cpu=generic",),
-    # IREE 3.13 rejects sm_90; sm_80 PTX runs on Hopper too.
-    "cuda": ("--iree-hal-target-device=cuda", "--iree-cuda-target=sm_80"),
+    # IREE 3.13 rejects sm_90; sm_80 PTX runs on Hopper too. IRAX_CUDA_TARGET overrides.
+    "cuda": ("--iree-hal-target-device=cuda",
+             f"--iree-cuda-target={os.environ.get('IRAX_CUDA_TARGET', 'sm_80')}"),
+    # AMD GPUs: MI300 (gfx942) unless IRAX_HIP_TARGET names another chip.
+    "hip": ("--iree-hal-target-device=hip",
+            f"--iree-rocm-target={os.environ.get('IRAX_HIP_TARGET', 'gfx942')}"),
     # The default (generic) Vulkan target: vendor targets gave wrong results on lavapipe.
     "vulkan": ("--iree-hal-target-device=vulkan",),
     "metal": ("--iree-hal-target-device=metal", "--iree-metal-target-platform=macos"),
@@ -50,6 +56,53 @@ class CompileError(RuntimeError):
         super().__init__(message)
         self.diagnostics = diagnostics
         self.flags = tuple(flags)
+
+
+# Element types a target's default code generation lacks or gets wrong, with the reason.
+UNSUPPORTED_ELEMENT_TYPES: dict[str, dict[str, str]] = {
+    "vulkan": {"f64": "IREE's default SPIR-V target has no 64-bit floats",
+               "f16": "IREE's default SPIR-V target gives wrong float16 results on lavapipe"},
+    "metal": {"f64": "Metal has no 64-bit floats"},
+}
+_DTYPE_NAMES = {"f64": "float64", "f16": "float16"}
+_TENSOR_ELEMENT = re.compile(r"tensor<(?:[0-9?]+x)*(?:complex<)?(\w+)>")
+
+
+class UnsupportedTypeError(CompileError, TypeError):
+    """A module uses an element type its target cannot compute with (float64 on Vulkan
+    or Metal); raised before compiling, with the target and the reason."""
+
+
+# Operations a target's compiler crashes on (a segfault would end the process).
+KNOWN_COMPILER_CRASHES: dict[str, tuple[tuple[re.Pattern, str], ...]] = {
+    "vulkan": ((re.compile(r'"stablehlo\.sort"\(%[^,)]+, '),
+                ("IREE 3.13's SPIR-V backend crashes compiling a sort of several operands "
+                 "(sort keys with values, argsort)")),),
+}
+
+
+def check_known_crashes(mlir: str, target: str, name: str = "module") -> None:
+    """Raises `CompileError` before compiling a module that `target`'s compiler is known
+    to crash on (see `KNOWN_COMPILER_CRASHES`)."""
+    for pattern, reason in KNOWN_COMPILER_CRASHES.get(target, ()):
+        if pattern.search(mlir):
+            message = (f"{name!r} cannot be compiled for target {target!r}: {reason}. "
+                       "Run this computation on a CPU device.")
+            raise CompileError(message, [("error", message)], compile_flags(target))
+
+
+def check_element_types(mlir: str, target: str, name: str = "module") -> None:
+    """Raises `UnsupportedTypeError` when `mlir` has a tensor element type that `target`
+    lacks (see `UNSUPPORTED_ELEMENT_TYPES`)."""
+    unsupported = UNSUPPORTED_ELEMENT_TYPES.get(target)
+    if not unsupported:
+        return
+    for element in sorted(set(_TENSOR_ELEMENT.findall(mlir)) & unsupported.keys()):
+        dtype = _DTYPE_NAMES[element]
+        message = (f"{name!r} computes with {dtype}, which target {target!r} does not "
+                   f"support: {unsupported[element]}. Use float32 (with x64 enabled, "
+                   f"convert explicitly), or a CPU or CUDA device.")
+        raise UnsupportedTypeError(message, [("error", message)], compile_flags(target))
 
 
 SYSTEM_LINK_FLAGS = ("--iree-llvmcpu-link-embedded=false",)
@@ -112,7 +165,8 @@ def compile_mlir(mlir: str, target: str = "cpu", extra_flags: Sequence[str] = ()
 
     Args:
       mlir: a StableHLO module (or a bare ``func.func``) as text.
-      target: a key of `TARGET_FLAGS` ("cpu", "cpu-portable", "cuda", "vulkan", "metal").
+      target: a key of `TARGET_FLAGS` ("cpu", "cpu-portable", "cuda", "hip", "vulkan",
+        "metal").
       extra_flags: more ``iree-compile`` flags, appended after the target's.
       name: the source buffer's name; locations without a file read ``<name>.mlir:L:C``.
         Locations are kept in the .vmfb, so its bytes (not its behaviour) depend on it.
@@ -121,6 +175,7 @@ def compile_mlir(mlir: str, target: str = "cpu", extra_flags: Sequence[str] = ()
       The VM flatbuffer, ready for `iree.runtime.VmModule.copy_buffer`.
 
     Raises:
+      UnsupportedTypeError: the module computes with an element type the target lacks.
       CompileError: the flags or the module were rejected; the message holds the
         compiler's diagnostics.
 
@@ -132,6 +187,8 @@ def compile_mlir(mlir: str, target: str = "cpu", extra_flags: Sequence[str] = ()
     """
     from iree.compiler.api import Output, Session, Source
 
+    check_element_types(mlir, target, name)
+    check_known_crashes(mlir, target, name)
     flags = compile_flags(target, extra_flags)
     diagnostics: list[tuple[str, str]] = []
 

@@ -1,8 +1,9 @@
 """Devices: one IREE HAL device each, created on first use, plus host ↔ device copies.
 
-A `Device` names a platform ("cpu", "cuda", "vulkan", "metal") and an index. Its HAL
+A `Device` names a platform ("cpu", "cuda", "hip", "vulkan") and an index. Its HAL
 driver and the compile target its programs need come from `PLATFORMS`. Equal devices
-share one HAL device (and one HAL VM module) per process.
+share one HAL device (and one HAL VM module) per process. "metal" is a compile target
+only: IREE's Python runtime has no Metal driver, so a Metal device cannot be created.
 
 CPU devices use the ``local-sync`` driver by default. It runs a program inline on the
 calling thread: ~4.5 µs per call of ``add(f32[8], f32[8])``, against 25-45 µs for
@@ -10,7 +11,11 @@ calling thread: ~4.5 µs per call of ``add(f32[8], f32[8])``, against 25-45 µs 
 pool wins on large ones: two 1024² matmuls, 44 ms against 60 ms on 2 cores).
 ``IRAX_CPU_DRIVER=local-task`` selects it. ``IRAX_NUM_CPU_DEVICES=N`` makes N
 independent CPU devices (pmap on one host).
+
+Every copy between host and device is counted (`transfer_stats()`), so tests can
+check that a computation stayed on its device.
 """
+import functools
 import os
 import threading
 from typing import NamedTuple
@@ -22,16 +27,23 @@ from iree.runtime import BufferUsage, HalBufferView, HalElementType, HalFence, M
 
 class Platform(NamedTuple):
     """How irax reaches one kind of device."""
-    driver: str  # iree.runtime HAL driver name
+    driver: str | None  # iree.runtime HAL driver name; None: a compile target only
     target: str  # key of compiler.TARGET_FLAGS
+    class_name: str  # what `repr` calls its devices
 
 
 PLATFORMS: dict[str, Platform] = {
-    "cpu": Platform(os.environ.get("IRAX_CPU_DRIVER", "local-sync"), "cpu"),
-    "cuda": Platform("cuda", "cuda"),
-    "vulkan": Platform("vulkan", "vulkan"),
-    "metal": Platform("metal", "metal"),
+    "cpu": Platform(os.environ.get("IRAX_CPU_DRIVER", "local-sync"), "cpu", "CpuDevice"),
+    "cuda": Platform("cuda", "cuda", "CudaDevice"),
+    "hip": Platform("hip", "hip", "HipDevice"),
+    "vulkan": Platform("vulkan", "vulkan", "VulkanDevice"),
+    "metal": Platform(None, "metal", "MetalDevice"),
 }
+
+METAL_UNAVAILABLE = (
+    "irax cannot run programs on Metal: IREE's Python runtime has no Metal driver. "
+    "'metal' is a compile target only: export with irax.export(..., target='metal') and "
+    "run the .vmfb on macOS with IREE's native runtime (iree-run-module --device=metal).")
 
 _HOST_DRIVERS = ("local-sync", "local-task")
 _lock = threading.Lock()
@@ -41,25 +53,41 @@ _vm_instance: ireert.VmInstance | None = None
 
 
 class Device:
-    """One device of a platform, e.g. ``Device("cpu", 0)``; see `CpuDevice`.
+    """One device of a platform, e.g. ``Device("vulkan", 0)``; see `CpuDevice`.
 
     Attributes:
       platform: key of `PLATFORMS`.
       id: index among the platform's devices.
       driver: the IREE HAL driver.
       target: the compile target (key of `compiler.TARGET_FLAGS`) of its programs.
+
+    Raises:
+      ValueError: an unknown platform, or "metal" (a compile target only).
     """
     __slots__ = ("driver", "id", "platform", "target")
 
     def __init__(self, platform: str, id: int = 0):
         if platform not in PLATFORMS:
             raise ValueError(f"unknown platform {platform!r}; known: {sorted(PLATFORMS)}")
+        if PLATFORMS[platform].driver is None:
+            raise ValueError(METAL_UNAVAILABLE)
         self.platform = platform
         self.id = id
-        self.driver, self.target = PLATFORMS[platform]
+        self.driver, self.target, _ = PLATFORMS[platform]
+
+    @property
+    def name(self) -> str:
+        """The name the HAL driver reports, e.g. ``'llvmpipe (LLVM 15.0.6, 256 bits) ...'``
+        ('' for CPU devices and for an index the driver does not report)."""
+        if self.driver in _HOST_DRIVERS:
+            return ""
+        available = _available_devices(self.driver)
+        return available[self.id]["name"] if self.id < len(available) else ""
 
     def __repr__(self) -> str:
-        return f"Device({self.platform!r}, id={self.id})"
+        name = self.name
+        return (f"{PLATFORMS[self.platform].class_name}(id={self.id}"
+                f"{', ' + repr(name) if name else ''})")
 
     def __eq__(self, other) -> bool:
         return (isinstance(other, Device) and self.platform == other.platform
@@ -86,13 +114,22 @@ class Device:
         key = (self.driver, self.id)
         module = _hal_modules.get(key)
         if module is None:
-            hal_device = self.hal_device
+            hal_device, instance = self.hal_device, vm_instance()
             with _lock:
                 module = _hal_modules.get(key)
                 if module is None:
-                    module = _hal_modules[key] = ireert.create_hal_module(
-                        vm_instance(), hal_device)
+                    module = _hal_modules[key] = ireert.create_hal_module(instance, hal_device)
         return module
+
+    def storage_dtype(self, dtype: np.dtype) -> np.dtype:
+        """The dtype this device's buffers hold for arrays of `dtype`: `dtype` itself,
+        except on Vulkan, where IREE's default SPIR-V target emulates 8- and 16-bit
+        storage with 32-bit words and loses the last partial word of a buffer whose size
+        is not a multiple of 4 bytes (bool[3] came back wrong on lavapipe). There such
+        arrays are stored widened to 32 bits; programs convert at their boundary."""
+        if self.platform == "vulkan" and dtype.itemsize < 4:
+            return _WIDE_STORAGE[dtype.kind]
+        return dtype
 
     def put(self, x) -> HalBufferView:
         """Copies an array-like to a new device buffer, with NumPy's dtype (so a Python
@@ -105,6 +142,7 @@ class Device:
         array = np.asarray(x, order="C")  # not ascontiguousarray: it makes 0-d arrays 1-d
         element_type = _element_type(array.dtype)
         hal = self.hal_device
+        _count(to_device=1)
         return hal.allocator.allocate_buffer_copy(
             memory_type=MemoryType.DEVICE_LOCAL, allowed_usage=BufferUsage.DEFAULT,
             device=hal, buffer=array, element_type=element_type)
@@ -117,6 +155,7 @@ class Device:
         """
         buffer = buffer_view.get_buffer()
         dtype = HalElementType.map_to_dtype(buffer_view.element_type)
+        _count(to_host=1)
         if (buffer.memory_type() & _HOST_VISIBLE == _HOST_VISIBLE
                 and buffer.allowed_usage() & _MAPPING == _MAPPING):
             return np.array(buffer_view.map().asarray(buffer_view.shape, dtype))
@@ -148,17 +187,137 @@ class CpuDevice(Device):
     def __init__(self, id: int = 0):
         super().__init__("cpu", id)
 
-    def __repr__(self) -> str:
-        return f"CpuDevice(id={self.id})"
+
+class CudaDevice(Device):
+    """An NVIDIA GPU (IREE's ``cuda`` driver; programs compiled for ``sm_80`` by default)."""
+    __slots__ = ()
+
+    def __init__(self, id: int = 0):
+        super().__init__("cuda", id)
 
 
-def devices(platform: str = "cpu") -> list[Device]:
-    """All devices of `platform`: ``IRAX_NUM_CPU_DEVICES`` (default 1) CPU devices, or
-    the GPUs the platform's HAL driver reports."""
+class HipDevice(Device):
+    """An AMD GPU (IREE's ``hip`` driver)."""
+    __slots__ = ()
+
+    def __init__(self, id: int = 0):
+        super().__init__("hip", id)
+
+
+class VulkanDevice(Device):
+    """A Vulkan device (IREE's ``vulkan`` driver), e.g. Mesa's lavapipe on the CPU.
+
+    IREE's default SPIR-V target has no float64, and its float16 gives wrong results
+    on lavapipe: programs with either are refused with a clear error.
+    """
+    __slots__ = ()
+
+    def __init__(self, id: int = 0):
+        super().__init__("vulkan", id)
+
+
+_DEVICE_CLASSES = {"cpu": CpuDevice, "cuda": CudaDevice, "hip": HipDevice,
+                   "vulkan": VulkanDevice}
+
+
+def devices(platform: str | None = None) -> list[Device]:
+    """`devices(platform=None)`: the devices irax can run programs on.
+
+    Args:
+      platform: "cpu", "cuda", "hip" or "vulkan"; None lists every platform whose
+        driver is present here (CPU first). ``IRAX_NUM_CPU_DEVICES`` (default 1) sets
+        the number of CPU devices.
+
+    Returns:
+      A list of `Device`s, e.g. ``[CpuDevice(id=0), VulkanDevice(id=0, 'llvmpipe ...')]``.
+
+    Raises:
+      ValueError: an unknown platform, or "metal" (IREE's Python runtime has no Metal
+        driver: metal is a compile target only).
+      RuntimeError: `platform` was named but has no device here (the driver's reason).
+
+    Example:
+      >>> irax.devices("cpu")
+      [CpuDevice(id=0)]
+    """
+    if platform is None:
+        found = []
+        for name, (driver, _, _) in PLATFORMS.items():
+            if driver is not None:
+                found += _platform_devices(name)
+        return found
+    if platform not in PLATFORMS:
+        raise ValueError(f"unknown platform {platform!r}; known: {sorted(PLATFORMS)}")
+    if PLATFORMS[platform].driver is None:
+        raise ValueError(METAL_UNAVAILABLE)
+    found = _platform_devices(platform)
+    if not found:
+        driver = PLATFORMS[platform].driver
+        raise RuntimeError(f"no {platform} device: IREE's {driver!r} driver "
+                           f"{_driver_problem(driver) or 'reports no devices'}")
+    return found
+
+
+def _platform_devices(platform: str) -> list[Device]:
     if platform == "cpu":
-        return [CpuDevice(i) for i in range(int(os.environ.get("IRAX_NUM_CPU_DEVICES", "1")))]
-    driver = ireert.get_driver(PLATFORMS[platform].driver)
-    return [Device(platform, i) for i in range(len(driver.query_available_devices()))]
+        count = int(os.environ.get("IRAX_NUM_CPU_DEVICES", "1"))
+        return [CpuDevice(i) for i in range(count)]
+    cls = _DEVICE_CLASSES[platform]
+    return [cls(i) for i in range(len(_available_devices(PLATFORMS[platform].driver)))]
+
+
+@functools.cache
+def _available_devices(driver_name: str) -> tuple[dict, ...]:
+    """What the HAL driver reports (empty when the driver cannot load here)."""
+    if _driver_problem(driver_name):
+        return ()
+    return tuple(ireert.get_driver(driver_name).query_available_devices())
+
+
+@functools.cache
+def _driver_problem(driver_name: str) -> str:
+    """Why the driver cannot load here ('' when it can)."""
+    try:
+        ireert.get_driver(driver_name)
+    except (RuntimeError, ValueError) as e:
+        return f"is unavailable ({str(e).strip().splitlines()[0]})"
+    return ""
+
+
+class TransferStats(NamedTuple):
+    """Process-wide counts of buffer copies since start (or `reset_transfer_stats()`)."""
+    to_device: int  # host → device (`Device.put`)
+    to_host: int  # device → host (`Device.to_host`)
+
+
+_transfers = dict.fromkeys(TransferStats._fields, 0)
+_transfers_lock = threading.Lock()
+
+
+def _count(**increments) -> None:
+    with _transfers_lock:
+        for field, n in increments.items():
+            _transfers[field] += n
+
+
+def transfer_stats() -> TransferStats:
+    """A snapshot of the host ↔ device copy counters.
+
+    Example:
+      >>> before = transfer_stats().to_host
+      >>> np.asarray(irax.device_put(np.ones(3), irax.devices("vulkan")[0]))
+      >>> transfer_stats().to_host - before
+      1
+    """
+    with _transfers_lock:
+        return TransferStats(**_transfers)
+
+
+def reset_transfer_stats() -> None:
+    """Sets every counter of `transfer_stats()` back to zero."""
+    with _transfers_lock:
+        for field in _transfers:
+            _transfers[field] = 0
 
 
 def to_host(buffer_view: HalBufferView, device: Device | None = None) -> np.ndarray:
@@ -182,16 +341,21 @@ def vm_instance() -> ireert.VmInstance:
 
 
 def _create_hal_device(driver_name: str, id: int) -> ireert.HalDevice:
-    driver = ireert.get_driver(driver_name)
     if driver_name in _HOST_DRIVERS:  # every CPU device is its own HAL device
-        return driver.create_default_device()
-    available = driver.query_available_devices()
+        return ireert.get_driver(driver_name).create_default_device()
+    problem = _driver_problem(driver_name)
+    if problem:
+        raise RuntimeError(f"cannot create {driver_name} device {id}: IREE's "
+                           f"{driver_name!r} driver {problem}")
+    available = _available_devices(driver_name)
     if id >= len(available):
         raise ValueError(f"{driver_name} device {id} requested, but the driver reports "
                          f"{len(available)} device(s)")
-    return driver.create_device(available[id]["device_id"])
+    return ireert.get_driver(driver_name).create_device(available[id]["device_id"])
 
 
+_WIDE_STORAGE = {"b": np.dtype(np.int32), "i": np.dtype(np.int32),
+                 "u": np.dtype(np.uint32), "f": np.dtype(np.float32), "V": np.dtype(np.float32)}
 _HOST_VISIBLE = int(MemoryType.HOST_VISIBLE)
 _MAPPING = int(BufferUsage.MAPPING_SCOPED)
 _element_types: dict[np.dtype, HalElementType] = {}

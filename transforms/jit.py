@@ -15,21 +15,19 @@ import threading
 import time
 from typing import NamedTuple
 
-import numpy as np
-
 from irax.core import pytree
-from irax.core.aval import ShapedArray
+from irax.core.aval import float0
 from irax.core.config import config
 from irax.core.graph import ClosedGraph, eval_graph
 from irax.core.graph_trace import abstractify, trace_to_graph
 from irax.core.tensor import ArrayImpl, BufferArray
-from irax.core.aval import float0
 from irax.core.trace import Tracer, concrete_values_evaluate, find_top_trace, no_transform_active
 from irax.mlir_lowering import lower_graph
-from irax.runtime import CpuDevice, compile_cached, load_executable
+from irax.runtime import Device, compile_cached, load_executable
 from irax.runtime.compiler import SYSTEM_LINK_FLAGS, needs_system_libm
 
 from .ad import JVPTrace, JVPTracer, Zero, instantiate, jvp_flat, tangent_aval
+from .device_eval import computation_device, device_buffer, stored_graph
 from .partial_eval import partial_eval_graph
 
 
@@ -63,9 +61,10 @@ class Compiled:
 
     @property
     def text(self) -> str:
-        """The StableHLO module (lowered on first use)."""
+        """The StableHLO module (lowered on first use), with the device's storage dtypes
+        at its boundary (`Device.storage_dtype`)."""
         if self._text is None:
-            self._text = lower_graph(self.graph, self.name).text
+            self._text = lower_graph(stored_graph(self.graph, self.device), self.name).text
         return self._text
 
     def _load(self):
@@ -86,13 +85,14 @@ class Compiled:
             lin = self._linearizations[tangent_mask] = Linearization(self, tangent_mask)
         return lin
 
-    def call_flat(self, leaves, in_avals):
-        """Runs the program on flat concrete arguments; returns flat BufferArrays."""
+    def call_flat(self, leaves, in_avals, committed: bool = False):
+        """Runs the program on flat concrete arguments (moved to its device when they
+        live elsewhere); returns flat BufferArrays on the device, `committed` to it."""
         executable = self._executable or self._load()
         device = self.device
         buffers = [device_buffer(x, a, device) for x, a in zip(leaves, in_avals)]
         outs = executable(*self._const_buffers, *buffers)
-        return [BufferArray(b, device, a) for b, a in zip(outs, self.out_avals)]
+        return [BufferArray(b, device, a, committed) for b, a in zip(outs, self.out_avals)]
 
     def __call__(self, *args):
         leaves, _ = pytree.tree_flatten(args)
@@ -132,10 +132,10 @@ class Linearization:
         self.known = Compiled(ClosedGraph(known, jvp_graph.consts), None,
                               compiled.name + "_jvp", compiled.device)
 
-    def __call__(self, trace, primals, tangents):
+    def __call__(self, trace, primals, tangents, committed: bool):
         """JVPTracers of `trace` for the outputs, from concrete primals and tangents."""
         avals = [abstractify(p) for p in primals]
-        known = self.known.call_flat(primals, avals)
+        known = self.known.call_flat(primals, avals, committed)
         outs = known[:self.num_out]
         known_tangents = known[self.num_out:self.num_out + self.num_known_tangents]
         residuals = known[self.num_out + self.num_known_tangents:]
@@ -147,7 +147,7 @@ class Linearization:
         return [JVPTracer(trace, o, t) for o, t in zip(outs, t_outs)]
 
 
-def _call_under_transform(compiled: Compiled, leaves):
+def _call_under_transform(compiled: Compiled, leaves, committed: bool):
     """A jitted call whose arguments are tracers: compiled forward under `grad`/`jvp`
     of concrete values, otherwise the cached graph interpreted under the transform."""
     trace = find_top_trace(leaves)
@@ -166,23 +166,8 @@ def _call_under_transform(compiled: Compiled, leaves):
             mask = tuple(type(t) is not Zero and t.aval.dtype != float0 for t in tangents)
             lin = compiled.linearization(mask)
             return lin(trace, primals, [t if m else Zero(t.aval) for t, m in
-                                        zip(tangents, mask)])
+                                        zip(tangents, mask)], committed)
     return eval_graph(compiled.graph.graph, compiled.graph.consts, leaves)
-
-
-def device_buffer(x, aval: ShapedArray, device):
-    """`x` as a buffer on `device`: a BufferArray there is used as is; host arrays are
-    copied once (the copy is kept on the immutable array for later calls)."""
-    if type(x) is BufferArray and x.device == device:
-        return x.buffer
-    if isinstance(x, ArrayImpl):
-        cached = x._device_copy
-        if cached is not None and cached[0] == device:
-            return cached[1]
-        buffer = device.put(np.asarray(x._value, aval.dtype))
-        x._device_copy = (device, buffer)
-        return buffer
-    return device.put(np.asarray(x, aval.dtype))
 
 
 class Lowered:
@@ -216,7 +201,9 @@ class Jitted:
         self.static_argnames = static_argnames
         self.device = device
         self._cache: dict[SignatureKey, Compiled] = {}
-        self._fast: dict[tuple, Compiled] = {}  # (avals of flat array args, x64) -> program
+        # (avals of flat array args, their committed devices, x64, default device)
+        #   -> (program, whether its results are committed)
+        self._fast: dict[tuple, tuple[Compiled, bool]] = {}
         self._lock = threading.Lock()
         try:
             self._param_names = list(inspect.signature(fun).parameters)
@@ -265,7 +252,10 @@ class Jitted:
         dyn_args, dyn_kwargs, static, rebuild = self._split(args, kwargs)
         leaves, in_tree = pytree.tree_flatten((dyn_args, dyn_kwargs))
         in_avals = tuple(abstractify(x) for x in leaves)
-        device = self.device or _default_device()
+        static_nums = tuple(s[1] for s in static if s[0] == "arg")
+        device, committed = computation_device(
+            leaves, self.device, what=f"jit({self.__name__})",
+            label=lambda i: self._origins(dyn_args, dyn_kwargs, static_nums)[i])
         key = SignatureKey(in_tree, in_avals, static, config.enable_x64, device)
         compiled = self._cache.get(key)
         if compiled is None:
@@ -275,7 +265,7 @@ class Jitted:
                     compiled = self._trace_and_compile(key, rebuild, dyn_args, dyn_kwargs,
                                                        static)
                     self._cache[key] = compiled
-        return compiled, leaves, in_avals
+        return compiled, leaves, in_avals, committed
 
     def _trace_and_compile(self, key, rebuild, dyn_args, dyn_kwargs, static):
         reason = "first call" if not self._cache else "new signature"
@@ -297,20 +287,25 @@ class Jitted:
         return Compiled(graph, out_tree_box[0], _module_name(self.__name__), key.device)
 
     def __call__(self, *args, **kwargs):
-        if not kwargs and not self.static_argnums and no_transform_active():
-            # The common case, flat concrete arrays: look the program up by their avals.
-            fast_key = tuple(a.aval if type(a) in _CONCRETE else _NOT_FAST for a in args)
-            compiled = self._fast.get((fast_key, config.enable_x64))
-            if compiled is not None:
+        fast = not kwargs and not self.static_argnums
+        if fast and no_transform_active():
+            # The common case, flat concrete arrays: look the program up by their avals
+            # and the devices they are committed to.
+            avals = tuple([a.aval if type(a) in _CONCRETE else _NOT_FAST for a in args])
+            hit = self._fast.get((avals, _placements(args), config.enable_x64,
+                                  config.default_device))
+            if hit is not None:
+                compiled, committed = hit
                 return pytree.tree_unflatten(compiled.out_tree,
-                                             compiled.call_flat(args, fast_key))
-        compiled, leaves, in_avals = self._compiled(args, kwargs)
-        if not kwargs and not self.static_argnums and all(type(a) in _CONCRETE for a in args):
-            self._fast[(tuple(in_avals), config.enable_x64)] = compiled
+                                             compiled.call_flat(args, avals, committed))
+        compiled, leaves, in_avals, committed = self._compiled(args, kwargs)
+        if fast and all(type(a) in _CONCRETE for a in args):
+            self._fast[(tuple(in_avals), _placements(args), config.enable_x64,
+                        config.default_device)] = (compiled, committed)
         if no_transform_active() and not any(isinstance(x, Tracer) for x in leaves):
-            outs = compiled.call_flat(leaves, in_avals)
+            outs = compiled.call_flat(leaves, in_avals, committed)
         else:
-            outs = _call_under_transform(compiled, leaves)
+            outs = _call_under_transform(compiled, leaves, committed)
         return pytree.tree_unflatten(compiled.out_tree, outs)
 
     def lower(self, *args, **kwargs) -> Lowered:
@@ -320,6 +315,12 @@ class Jitted:
 
 _CONCRETE = (ArrayImpl, BufferArray)
 _NOT_FAST = object()  # marks an argument that is not a concrete array: no fast-path hit
+
+
+def _placements(args) -> tuple:
+    """The device each argument is committed to (None: not committed)."""
+    return tuple([a.device if type(a) is BufferArray and a.committed else None
+                  for a in args])
 
 
 def _hashable(value, what):
@@ -336,15 +337,6 @@ def _module_name(name: str) -> str:
     return "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "jit"
 
 
-@functools.lru_cache(maxsize=1)
-def _cpu_device():
-    return CpuDevice(0)
-
-
-def _default_device():
-    return _cpu_device()
-
-
 def jit(fun=None, *, static_argnums=(), static_argnames=(), device=None):
     """`jit(fun, static_argnums=(), static_argnames=(), device=None)`.
 
@@ -356,6 +348,11 @@ def jit(fun=None, *, static_argnums=(), static_argnames=(), device=None):
     (they must be hashable); the others must be arrays (or scalars), and Python
     control flow on them raises ConcretizationTypeError.
 
+    The program runs on `device` when given (arguments elsewhere are copied there),
+    else on the device the arguments are committed to (`irax.device_put`), else on
+    `irax.config.default_device` (the first CPU device unless set). Arguments
+    committed to two devices raise `DeviceMismatchError`. Results stay on the device.
+
     Example:
         >>> @irax.jit
         ... def f(x):
@@ -363,6 +360,9 @@ def jit(fun=None, *, static_argnums=(), static_argnames=(), device=None):
         >>> f(jnp.ones(3))
         Array([3., 3., 3.], dtype=float32)
     """
+    if device is not None and not isinstance(device, Device):
+        raise TypeError(f"jit: device must be an irax Device (see irax.devices()), not "
+                        f"{type(device).__name__} {device!r}")
     if fun is None:
         return functools.partial(jit, static_argnums=static_argnums,
                                  static_argnames=static_argnames, device=device)
