@@ -5,7 +5,8 @@ default at import time, and a parser for that variable.  Transforms read flags
 through `config.<name>`; caches that depend on a flag include its value in their key.
 """
 import os
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 
 class Flag(NamedTuple):
@@ -45,13 +46,18 @@ class Config:
         self._listeners: list[Callable[[str, Any], None]] = []
         for name, flag in FLAGS.items():
             raw = os.environ.get(flag.env_var) if flag.env_var else None
-            self._values[name] = flag.default if raw is None else flag.parse(raw)
+            self._set(name, flag.default if raw is None else flag.parse(raw))
+
+    def _set(self, name: str, value: Any) -> None:
+        # Flags are also plain instance attributes: reading one is on jit's call path.
+        self._values[name] = value
+        self.__dict__[name] = value
 
     def update(self, name: str, value: Any) -> None:
         """Sets flag `name` to `value`; unknown names raise `AttributeError`."""
         if name not in FLAGS:
             raise AttributeError(f"irax.config has no flag {name!r}; flags: {sorted(FLAGS)}")
-        self._values[name] = value
+        self._set(name, value)
         for listener in self._listeners:
             listener(name, value)
 

@@ -77,6 +77,20 @@ class Executable:
         return tuple([results.get_as_object(i, HalBufferView) for i in range(len(results))])
 
 
+    def call_buffers(self, buffers) -> tuple[HalBufferView, ...]:
+        """`self(*buffers)` for a sequence of `HalBufferView`s already on this device:
+        the dispatch fast path (no conversions, no checks beyond IREE's own)."""
+        arguments = VmVariantList(len(buffers))
+        for buffer in buffers:
+            arguments.push_ref(buffer.ref)
+        results = VmVariantList(1)
+        with self._lock:
+            self._context.invoke(self._function, arguments, results)
+        if len(results) == 1:
+            return (results.get_as_object(0, HalBufferView),)
+        return tuple([results.get_as_object(i, HalBufferView) for i in range(len(results))])
+
+
 _executables: dict[ExecutableKey, Executable] = {}
 _lock = threading.Lock()
 

@@ -291,17 +291,16 @@ class Jitted:
         if fast and no_transform_active():
             # The common case, flat concrete arrays: look the program up by their avals
             # and the devices they are committed to.
-            avals = tuple([a.aval if type(a) in _CONCRETE else _NOT_FAST for a in args])
-            hit = self._fast.get((avals, _placements(args), config.enable_x64,
-                                  config.default_device))
-            if hit is not None:
-                compiled, committed = hit
-                return pytree.tree_unflatten(compiled.out_tree,
-                                             compiled.call_flat(args, avals, committed))
+            key = _fast_key(args)
+            if key is not None:
+                hit = self._fast.get(key)
+                if hit is not None:
+                    return hit(args)
         compiled, leaves, in_avals, committed = self._compiled(args, kwargs)
-        if fast and all(type(a) in _CONCRETE for a in args):
-            self._fast[(tuple(in_avals), _placements(args), config.enable_x64,
-                        config.default_device)] = (compiled, committed)
+        if fast and no_transform_active():
+            key = _fast_key(args)
+            if key is not None:
+                self._fast[key] = FastCall(compiled, committed)
         if no_transform_active() and not any(isinstance(x, Tracer) for x in leaves):
             outs = compiled.call_flat(leaves, in_avals, committed)
         else:
@@ -313,14 +312,54 @@ class Jitted:
         return Lowered(self._compiled(args, kwargs)[0])
 
 
-_CONCRETE = (ArrayImpl, BufferArray)
-_NOT_FAST = object()  # marks an argument that is not a concrete array: no fast-path hit
+_LEAF = pytree.tree_structure(0)
 
 
-def _placements(args) -> tuple:
-    """The device each argument is committed to (None: not committed)."""
-    return tuple([a.device if type(a) is BufferArray and a.committed else None
-                  for a in args])
+def _fast_key(args) -> tuple | None:
+    """The fast-path key of flat concrete array arguments (None for anything else):
+    each argument's aval and committed device, then the config the program depends on."""
+    key = []
+    for a in args:
+        kind = type(a)
+        if kind is BufferArray:
+            key.append(a._aval)
+            key.append(a.device if a.committed else None)
+        elif kind is ArrayImpl:
+            key.append(a.aval)
+            key.append(None)
+        else:
+            return None
+    key.append(config.enable_x64)
+    key.append(config.default_device)
+    return tuple(key)
+
+
+class FastCall:
+    """A compiled program bound for the fast path: called with flat concrete arrays of
+    the avals it was compiled for, it runs the executable with the least Python."""
+
+    __slots__ = ("committed", "compiled", "device", "in_avals", "out_tree", "single")
+
+    def __init__(self, compiled: Compiled, committed: bool):
+        self.compiled = compiled
+        self.committed = committed
+        self.device = compiled.device
+        self.in_avals = compiled.graph.in_avals
+        self.out_tree = compiled.out_tree
+        self.single = self.out_tree == _LEAF
+
+    def __call__(self, args):
+        compiled, device = self.compiled, self.device
+        executable = compiled._executable or compiled._load()
+        buffers = compiled._const_buffers + [
+            a.buffer if type(a) is BufferArray and a.device is device else
+            device_buffer(a, aval, device) for a, aval in zip(args, self.in_avals)]
+        outs = executable.call_buffers(buffers)
+        committed = self.committed
+        if self.single:
+            return BufferArray(outs[0], device, compiled.out_avals[0], committed)
+        return pytree.tree_unflatten(self.out_tree, [
+            BufferArray(b, device, a, committed) for b, a in zip(outs, compiled.out_avals)])
 
 
 def _hashable(value, what):
