@@ -73,7 +73,7 @@ def main(argv=None) -> int:
     parser.add_argument("--target", action="append", choices=TARGETS,
                         help="compile target; repeat for one artefact with several "
                              "(default: cpu)")
-    parser.add_argument("--cpu-features", choices=("portable", "host"), default="portable")
+    parser.add_argument("--cpu-features", choices=("portable", "generic", "host"), default="portable")
     parser.add_argument("--x64", action="store_true", help="enable float64/int64")
     args = parser.parse_args(argv)
     sys.path.insert(0, "")  # like `python -m`: modules in the working directory

@@ -18,12 +18,18 @@ from collections.abc import Sequence
 COMMON_FLAGS = ("--iree-input-type=stablehlo", "--iree-input-demote-f64-to-f32=false")
 
 _LLVM_CPU = ("--iree-hal-target-device=local", "--iree-hal-local-target-device-backends=llvm-cpu")
+# Exported artefacts: on x86-64, CPUs with AVX2 and FMA (x86-64-v3: Intel 2013+, AMD
+# 2015+); a demo MLP's predict ran 11x faster than for a generic x86-64 (77 vs 848 us).
+_PORTABLE_CPU = "x86-64-v3" if platform.machine().lower() in ("x86_64", "amd64") else "generic"
 
 TARGET_FLAGS: dict[str, tuple[str, ...]] = {
     # JIT: code for this machine's CPU (AVX-512 etc. when present).
     "cpu": _LLVM_CPU + ("--iree-llvmcpu-target-cpu=host",),
     # Exported artefacts: a generic CPU of the host's architecture.
-    "cpu-portable": _LLVM_CPU + ("--iree-llvmcpu-target-cpu=generic",),
+    "cpu-portable": _LLVM_CPU + (f"--iree-llvmcpu-target-cpu={_PORTABLE_CPU}",),
+    # Exported artefacts for any CPU of the architecture (x86-64 without AVX: ~11x
+    # slower on tanh-heavy code than x86-64-v3).
+    "cpu-generic": _LLVM_CPU + ("--iree-llvmcpu-target-cpu=generic",),
     # IREE 3.13 rejects sm_90; sm_80 PTX runs on Hopper too. IRAX_CUDA_TARGET overrides.
     "cuda": ("--iree-hal-target-device=cuda",
              f"--iree-cuda-target={os.environ.get('IRAX_CUDA_TARGET', 'sm_80')}"),

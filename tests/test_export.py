@@ -339,3 +339,15 @@ def test_the_package_loader_imports_without_the_compiler(tmp_path):
         print("ok")
     """, tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("cpu_features", ["portable", "generic", "host"])
+def test_every_cpu_feature_level_exports_and_runs(cpu_features, tmp_path):
+    x = np.linspace(-2, 2, 12, dtype=np.float32).reshape(3, 4)
+    exported = export(lambda v: jnp.tanh(v) * 2.0, x, cpu_features=cpu_features)
+    assert exported.metadata["cpu_features"] == cpu_features
+    exported.save(tmp_path / "tanh.vmfb")
+    np.testing.assert_allclose(load(tmp_path / "tanh.vmfb")(x), np.tanh(x) * 2.0,
+                               rtol=1e-6, atol=1e-6)
+    with pytest.raises(ExportError, match="cpu_features"):
+        export(jnp.tanh, x, cpu_features="avx9000")

@@ -48,6 +48,10 @@ _F64_LIBM_PRIMITIVES = {"sin", "cos", "tan", "tanh", "asin", "acos", "atan", "at
 _DIAGNOSTIC_LINE = re.compile(r"^(?:error: )?(\S+?):(\d+):\d+: ", re.MULTILINE)
 
 
+_CPU_TARGETS = {"portable": "cpu-portable", "generic": "cpu-generic", "host": "cpu"}
+"""`export`'s cpu_features -> the key of runtime.compiler.TARGET_FLAGS it compiles with."""
+
+
 class ExportError(ValueError):
     """`export` cannot produce an artefact for this function, target or argument."""
 
@@ -116,8 +120,11 @@ def export(fn, *example_args, target: str | Sequence[str] = "cpu",
         that runs on each (the device it is loaded on selects the code).
       static_argnums: positions of arguments baked into the program as Python values;
         the artefact takes the other arguments only.
-      cpu_features: "portable" (a generic CPU of this architecture, the default) or
-        "host" (this machine's CPU features; the artefact may not run elsewhere).
+      cpu_features: "portable" (the default: on x86-64, CPUs with AVX2 and FMA, i.e.
+        x86-64-v3, Intel 2013+ / AMD 2015+; elsewhere a generic CPU of the
+        architecture), "generic" (any CPU of this architecture; ~11x slower on
+        tanh-heavy code) or "host" (this machine's CPU features; the artefact may
+        not run elsewhere).
 
     Returns:
       An `Exported`: ``.save(path)``, ``.mlir_text()``, ``.signature``, ``.vmfb``.
@@ -135,8 +142,8 @@ def export(fn, *example_args, target: str | Sequence[str] = "cpu",
       >>> irax.runtime.load("loss_grad.vmfb")(params, xs, ys)    # same pytree out
     """
     targets = _targets(target)
-    if cpu_features not in ("portable", "host"):
-        raise ExportError(f"export: cpu_features must be 'portable' or 'host', "
+    if cpu_features not in _CPU_TARGETS:
+        raise ExportError(f"export: cpu_features must be 'portable', 'generic' or 'host', "
                           f"not {cpu_features!r}")
     nargs = len(example_args)
     static = _static_positions(static_argnums, nargs)
@@ -301,8 +308,7 @@ def _check_dtypes(text: str, targets, name: str) -> None:
 def _compile(text: str, targets, cpu_features: str, name: str) -> bytes:
     """Compiles with every target's code-generation flags (the module's
     `hal.device.targets` attribute decides the devices)."""
-    keys = [("cpu" if cpu_features == "host" else "cpu-portable") if t == "cpu" else t
-            for t in targets]
+    keys = [_CPU_TARGETS[cpu_features] if t == "cpu" else t for t in targets]
     if len(keys) == 1:
         return compile_mlir(text, keys[0], name=name)
     flags = compile_flags(keys[0], [f for k in keys[1:] for f in TARGET_FLAGS[k]
