@@ -305,7 +305,11 @@ def _concrete_scalar(name: str, what: str, x):
     if isinstance(x, Tensor):
         if x.ndim:
             raise TypeError(f"{name}: {what} must be a scalar, got an array of shape {x.shape}")
-        return np.asarray(x)[()]
+        try:
+            return np.asarray(x)[()]
+        except ConcretizationTypeError:
+            raise ConcretizationTypeError(x, f"{name}: {what} must be concrete (the result "
+                                          "shape depends on it)") from None
     if np.ndim(x):
         raise TypeError(f"{name}: {what} must be a scalar, got shape {np.shape(x)}")
     return x

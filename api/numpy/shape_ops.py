@@ -14,7 +14,7 @@ from irax.core.primitives import structural as st
 from irax.core.tensor import ArrayImpl, Tensor, numpy_tensor
 
 from . import util
-from .indexing import take
+from .indexing import _concrete, take
 from .ufuncs import remainder
 
 __all__ = [
@@ -550,7 +550,8 @@ def repeat(a, repeats, axis: int | None = None, *, total_repeat_length=None) -> 
         x, axis = ravel(x), 0
     ax = util.canonical_axis("repeat", axis, x.ndim)
     n = x.shape[ax]
-    counts = np.asarray(repeats)
+    counts = _concrete("repeat", repeats, "repeats must be concrete (the result shape "
+                       "depends on them)")
     if counts.dtype.kind not in "iu" or counts.ndim > 1:
         raise TypeError(f"repeat: repeats must be an int or a 1-D sequence of ints, got "
                         f"{repeats!r}")

@@ -9,6 +9,7 @@ import numpy as np
 
 from irax.core import dtypes
 from irax.core.primitives import elementwise as ew
+from irax.core.primitives import structural as st
 from irax.core.tensor import ArrayImpl, Tensor
 from irax.core.trace import no_transform_active
 from irax.transforms.custom_derivatives import custom_jvp
@@ -648,11 +649,12 @@ def real(x):
 
 
 def imag(x):
-    """`jnp.imag(x)`: imaginary part (zeros for real arrays)."""
+    """`jnp.imag(x)`: imaginary part (+0.0 for real arrays, whatever the values, as in
+    NumPy and JAX)."""
     x = asarray_arg("imag", x)
     if dtypes.is_complex(x.dtype):
         return lax["imag"](x)
-    return lax["mul"](x, _scalar(0, x.dtype))
+    return st.broadcast_in_dim(_scalar(0, x.dtype), x.shape, ())
 
 
 def conjugate(x):
