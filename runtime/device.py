@@ -340,9 +340,17 @@ def vm_instance() -> ireert.VmInstance:
     return _vm_instance
 
 
+# CPU devices allocate through IREE's caching allocator: freed buffers are kept for
+# reuse instead of going back to the OS. Without it, every call that produced large
+# results paid for fresh pages: a 205 MB fill took 95 ms instead of 10 ms, the
+# per-example gradients of a 784-512-512-10 MLP 273 ms instead of 153 ms.
+# IRAX_CPU_ALLOCATOR=default turns it off.
+_CPU_ALLOCATORS = None if os.environ.get("IRAX_CPU_ALLOCATOR") == "default" else ["caching"]
+
+
 def _create_hal_device(driver_name: str, id: int) -> ireert.HalDevice:
     if driver_name in _HOST_DRIVERS:  # every CPU device is its own HAL device
-        return ireert.get_driver(driver_name).create_default_device()
+        return ireert.get_driver(driver_name).create_default_device(allocators=_CPU_ALLOCATORS)
     problem = _driver_problem(driver_name)
     if problem:
         raise RuntimeError(f"cannot create {driver_name} device {id}: IREE's "
