@@ -9,8 +9,7 @@ when imported here.  `builder` writes the MLIR text; `precise_math` spells out t
 real float functions IREE 3.13 computes wrongly or inaccurately.  No IREE runtime
 code lives in this package.
 """
-from . import (  # noqa: F401
-    control_flow, elementwise, indexing, linalg, reductions, sorting, structural)
+from . import control_flow, elementwise, indexing, linalg, reductions, sorting, structural  # noqa: F401
 from .lowering import LOWERING_RULES, LoweredModule, LoweringError, lower_graph
 
 __all__ = ["LOWERING_RULES", "LoweredModule", "LoweringError", "lower_graph"]

@@ -17,6 +17,7 @@ from ..core.aval import ShapedArray
 from ..core.primitives import indexing as ix
 from .builder import FunctionBuilder, boolean, dims_list, i64, i64_array, scalar_aval
 from .lowering import LOWERING_RULES
+from .structural import pad
 
 
 def _index_vectors(b: FunctionBuilder, values, indices):
@@ -86,9 +87,7 @@ def _scatter_rule(name: str, combine):
             indices = b.select(fits, indices, past_end)
             indices_are_sorted = False
             high = [window[d] if d in index_map else 0 for d in range(operand.ndim)]
-            target = b.emit("stablehlo.pad", operand, b.constant(0, operand.dtype),
-                            shape=tuple(s + h for s, h in zip(operand.shape, high)),
-                            attrs=_pad_attrs(high))
+            target = pad(b, operand, b.constant(0, operand.dtype), [(0, h, 0) for h in high])
         if not _iree_compiles(target.shape, window, dn):
             indices, dn = _element_indices(b, indices, updates, dn, operand.ndim)
         out = _scatter(b, target, indices, updates, dn, combine, indices_are_sorted,
@@ -99,12 +98,6 @@ def _scatter_rule(name: str, combine):
             "start_indices": i64_array([0] * operand.ndim),
             "limit_indices": i64_array(operand.shape), "strides": i64_array([1] * operand.ndim)})
     return rule
-
-
-def _pad_attrs(high) -> dict:
-    zeros = i64_array([0] * len(high))
-    return {"edge_padding_low": zeros, "edge_padding_high": i64_array(high),
-            "interior_padding": zeros}
 
 
 def _iree_compiles(shape, window, dn) -> bool:

@@ -108,7 +108,11 @@ def _arg_reduction_rule(direction: str, init):
             return [b.select(pick1, value1, value2), b.select(pick1, index1, index2)]
 
         inits = [b.constant(init(x.dtype), x.dtype), b.constant(0, index_dtype)]
-        return b.reduce([x, index], inits, (axis,), combine)[1]
+        outs = b.reduce([x, index], inits, (axis,), combine)
+        # IREE 3.13 fails to compile the two-result reduce when a transpose of its
+        # index result is fused into it (jit(lambda x: jnp.argmin(x, 0).T)): the
+        # barrier keeps the reduce a dispatch of its own.
+        return b.op("stablehlo.optimization_barrier", outs, [o.aval for o in outs])[1]
     return rule
 
 

@@ -1,8 +1,12 @@
 """Lowering rules for the shape primitives (core/primitives/structural.py): each is
-one StableHLO op.  `dynamic_slice` and `dynamic_update_slice` clamp their start
-indices in StableHLO as in the impls."""
+one StableHLO op, but for the IREE 3.13 defects worked around in `_rev` and `pad`.
+`dynamic_slice` and `dynamic_update_slice` clamp their start indices in StableHLO as
+in the impls."""
+import numpy as np
+
+from ..core import dtypes
 from ..core.primitives import structural as st
-from .builder import FunctionBuilder, i64, i64_array
+from .builder import FunctionBuilder, Value, i64, i64_array
 from .lowering import LOWERING_RULES
 
 
@@ -15,6 +19,16 @@ def _reshape(b: FunctionBuilder, x, *, new_sizes, dimensions):
 def _transpose(b: FunctionBuilder, x, *, permutation):
     return b.emit("stablehlo.transpose", x, shape=tuple(x.shape[p] for p in permutation),
                   attrs={"permutation": i64_array(permutation)})
+
+
+def _rev(b: FunctionBuilder, x, *, dimensions):
+    """`stablehlo.reverse`; IREE 3.13 compiles none of unsigned integers, so they
+    reverse as the signed integers of their bits."""
+    if x.dtype.kind != "u":
+        return b.emit("stablehlo.reverse", x, attrs={"dimensions": i64_array(dimensions)})
+    signed = b.emit("stablehlo.bitcast_convert", x, dtype=np.dtype(f"i{x.dtype.itemsize}"))
+    return b.emit("stablehlo.bitcast_convert", _rev(b, signed, dimensions=dimensions),
+                  dtype=x.dtype)
 
 
 def _slice(b: FunctionBuilder, x, *, start_indices, limit_indices, strides):
@@ -44,9 +58,19 @@ def _concatenate(b: FunctionBuilder, *xs, dimension):
                   attrs={"dimension": i64(dimension)})
 
 
-def _pad(b: FunctionBuilder, x, padding_value, *, padding_config):
+def pad(b: FunctionBuilder, x, padding_value, padding_config) -> Value:
+    """`stablehlo.pad` of `x` by `padding_config` ((low, high, interior) per dim).
+    IREE 3.13 crashes compiling a pad of complex numbers, so their real and imaginary
+    parts pad apart."""
+    if x.dtype.kind == "c":
+        part = dtypes.real_dtype(x.dtype)
+        parts = [pad(b, b.emit(op, x, dtype=part), b.emit(op, padding_value, dtype=part),
+                     padding_config) for op in ("stablehlo.real", "stablehlo.imag")]
+        return b.emit("stablehlo.complex", *parts, dtype=x.dtype)
     low, high, interior = zip(*padding_config) if padding_config else ((), (), ())
-    return b.emit("stablehlo.pad", x, padding_value, shape=b.avals_out[0].shape, attrs={
+    shape = tuple(lo + hi + n + max(n - 1, 0) * i
+                  for n, (lo, hi, i) in zip(x.shape, padding_config))
+    return b.emit("stablehlo.pad", x, padding_value, shape=shape, attrs={
         "edge_padding_low": i64_array(low), "edge_padding_high": i64_array(high),
         "interior_padding": i64_array(interior)})
 
@@ -60,12 +84,11 @@ LOWERING_RULES.update({
         x, shape, broadcast_dimensions),
     st.reshape_p: _reshape,
     st.transpose_p: _transpose,
-    st.rev_p: lambda b, x, *, dimensions: b.emit("stablehlo.reverse", x, attrs={
-        "dimensions": i64_array(dimensions)}),
+    st.rev_p: _rev,
     st.slice_p: _slice,
     st.dynamic_slice_p: _dynamic_slice,
     st.dynamic_update_slice_p: _dynamic_update_slice,
     st.concatenate_p: _concatenate,
-    st.pad_p: _pad,
+    st.pad_p: lambda b, x, value, *, padding_config: pad(b, x, value, padding_config),
     st.iota_p: _iota,
 })

@@ -25,8 +25,8 @@ from irax.core.graph import Eqn, Graph, Var
 from irax.core.primitive import REGISTRY
 from irax.core.primitives import elementwise as ew
 from irax.mlir_lowering import LOWERING_RULES, LoweringError, lower_graph
-from irax.mlir_lowering.lowering import NOT_LOWERABLE
 from irax.mlir_lowering.builder import i64_array
+from irax.mlir_lowering.lowering import NOT_LOWERABLE
 
 CASES = {**DIFFERENTIABLE, **NON_DIFFERENTIABLE}
 # Eager NumPy warns on NaN and inf (XLA computes them silently).
@@ -470,3 +470,99 @@ def test_iree_compile_error_points_at_the_users_line(monkeypatch):
     with pytest.raises(ireec.CompilerToolError) as info:
         ireec.compile_str(text, extra_args=list(CPU_FLAGS))
     assert f"{__file__}:{_line_of('COMPILE-ERROR-MARKER')}:0: error" in str(info.value)
+
+
+# ---- workarounds for IREE 3.13 defects (docs/iree_defects.md) -------------------------
+
+_COMPLEX_UPDATES = {  # name -> (function of z, u, i; its NumPy oracle)
+    "set": (lambda z, u, i: z.at[i].set(u), lambda z, u, i: _np_set(z, u, i)),
+    "add": (lambda z, u, i: z.at[i].add(u), lambda z, u, i: _np_at(np.add, z, u, i)),
+    "multiply": (lambda z, u, i: z.at[i].multiply(u),
+                 lambda z, u, i: _np_at(np.multiply, z, u, i)),
+    "set_slice": (lambda z, u, i: z.at[1:3].set(u[:2]), lambda z, u, i: _np_slice(z, u)),
+}
+
+
+def _np_set(z, u, i):
+    out = z.copy()
+    for k, v in zip(i, u):  # in bounds, the last write wins, as in irax's eager set
+        if 0 <= k < len(z):
+            out[k] = v
+    return out
+
+
+def _np_at(ufunc, z, u, i):
+    out = z.copy()
+    keep = (0 <= i) & (i < len(z))  # out-of-bounds updates are dropped
+    ufunc.at(out, i[keep], u[keep])
+    return out
+
+
+def _np_slice(z, u):
+    out = z.copy()
+    out[1:3] = u[:2]
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+@pytest.mark.parametrize("name", sorted(_COMPLEX_UPDATES))
+def test_complex_scatter_pads_real_parts(request, name, dtype):
+    """IREE segfaults compiling a stablehlo.pad of complex numbers, which scatters use
+    to drop out-of-bounds updates; irax pads the real and imaginary parts."""
+    if dtype == "complex128":
+        request.getfixturevalue("x64")
+    fun, oracle = _COMPLEX_UPDATES[name]
+    rng = np.random.RandomState(3)
+    z = (rng.standard_normal(5) + 1j * rng.standard_normal(5)).astype(dtype)
+    u = (rng.standard_normal(5) - 1j * rng.standard_normal(5)).astype(dtype)
+    i = np.array([3, 0, 3, 9, 4], np.int32)  # a repeated index and one out of bounds
+    jitted = irax.jit(fun)
+    text = jitted.lower(z, u, i).as_text()
+    pads = [line for line in text.splitlines() if '"stablehlo.pad"' in line]
+    assert not any("complex" in line for line in pads), text
+    out = np.asarray(jitted(z, u, i))
+    assert out.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(out, oracle(z, u, i), rtol=8 * np.finfo(dtype).eps, atol=0)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("fun", ["sin", "tan"])
+def test_sin_and_tan_are_odd_near_zero(request, fun, dtype):
+    """IREE's float32 sin/tan are wrong for small negative x; irax computes f(|x|) with
+    x's sign.  Oracle: NumPy in float64, rounded to `dtype`."""
+    if dtype == "float64":
+        request.getfixturevalue("x64")
+    x = np.array([-0.0, 0.0, -1e-30, 1e-30, -1e-20, -1e-7, -1e-5, -3e-3, -0.25, -0.7, -1.2,
+                  1e-5, 0.7], dtype)
+    out = np.asarray(irax.jit(getattr(irax.numpy, fun))(x))
+    want = getattr(np, fun)(x.astype(np.float64)).astype(dtype)
+    np.testing.assert_allclose(out, want, rtol=4 * np.finfo(dtype).eps, atol=0)
+    np.testing.assert_array_equal(np.signbit(out), np.signbit(x))
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "uint32", "bool", "int8"])
+def test_reverse_of_unsigned_and_small_integers(dtype):
+    """IREE compiles no stablehlo.reverse of unsigned integers; irax reverses their bits
+    as signed integers."""
+    x = (np.arange(12).reshape(3, 4) * 37 % 11).astype(dtype)
+    x[0, 0] = np.iinfo(dtype).max if dtype != "bool" else True
+    out = irax.jit(lambda x: (x[::-1, ::-1], x[:, ::-1], irax.numpy.flip(x, 0)))(x)
+    for got, want in zip(out, (x[::-1, ::-1], x[:, ::-1], x[::-1])):
+        assert np.asarray(got).dtype == x.dtype
+        np.testing.assert_array_equal(np.asarray(got), want)
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_complex_pad_lowers_as_real_pads(request, dtype):
+    """IREE segfaults compiling a stablehlo.pad of complex numbers (the crash behind
+    complex scatters); irax pads the real and imaginary parts."""
+    if dtype == "complex128":
+        request.getfixturevalue("x64")
+    z = (np.arange(6).reshape(2, 3) + 1j * np.arange(6, 0, -1).reshape(2, 3)).astype(dtype)
+    pad = lambda z: irax.numpy.pad(z, ((1, 0), (0, 2)), constant_values=2 - 1j)
+    text = irax.jit(pad).lower(z).as_text()
+    pads = [line for line in text.splitlines() if '"stablehlo.pad"' in line]
+    assert pads and not any("complex" in line for line in pads), text
+    out = np.asarray(irax.jit(pad)(z))
+    assert out.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(out, np.pad(z, ((1, 0), (0, 2)), constant_values=2 - 1j))
