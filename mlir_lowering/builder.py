@@ -131,12 +131,27 @@ class FunctionBuilder:
     written gets them.  `avals_out` holds that equation's output avals.
     """
 
-    def __init__(self):
+    def __init__(self, hoist_constants: bool = False):
         self._ids = itertools.count()
         self.lines: list[Line] = []
         self.loc = "loc(unknown)"
         self.eqn = None
         self.avals_out: list[ShapedArray] = []
+        self.hoist_constants = hoist_constants
+        self.hoisted: list[tuple[Value, np.ndarray]] = []
+
+    def hoisted_constant(self, value: np.ndarray) -> Value:
+        """`value` as a leading argument of the function (the caller passes the array;
+        see `lower_graph`), a distinct argument per call.
+
+        For operands IREE 3.13 updates in place, such as what a sort sorts: a sort of a
+        compile-time constant (an iota) is miscompiled when the constant is used twice
+        (docs/iree_defects.md, 1 and 2); a runtime argument is copied correctly.
+        """
+        value = np.ascontiguousarray(value)
+        hoisted = self.fresh(ShapedArray(value.shape, value.dtype))
+        self.hoisted.append((hoisted, value))
+        return hoisted
 
     def fresh(self, aval) -> Value:
         """A new SSA name for a value of `aval` (block and function arguments)."""

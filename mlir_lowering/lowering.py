@@ -41,14 +41,19 @@ class LoweredModule(NamedTuple):
 
     text: the MLIR module `module @<name> { func.func public @main(...) ... }`.
     name: the module's name; IREE's runtime exposes the function as `<name>.main`.
-    in_avals: the avals of @main's arguments: the graph's constvars, then its invars.
+    in_avals: the avals of @main's arguments: the hoisted arrays, the graph's
+      constvars, then its invars.
     out_avals: the avals of @main's results: the graph's outvars.
+    hoisted: arrays the lowering made leading arguments of @main (constants that IREE
+      must not see as constants, `FunctionBuilder.hoisted_constant`); the caller passes
+      them first.
     """
 
     text: str
     name: str
     in_avals: tuple
     out_avals: tuple
+    hoisted: tuple = ()
 
 
 def lower_graph(graph: Graph | ClosedGraph, name: str = "main") -> LoweredModule:
@@ -79,14 +84,15 @@ def lower_graph(graph: Graph | ClosedGraph, name: str = "main") -> LoweredModule
     graph = graph.graph if isinstance(graph, ClosedGraph) else graph
     name = re.sub(r"\W", "_", name, flags=re.ASCII)
     name = name if re.match(r"[A-Za-z_]", name) else f"m_{name}"
-    b = FunctionBuilder()
+    b = FunctionBuilder(hoist_constants=True)
     args = [b.fresh(v.aval) for v in (*graph.constvars, *graph.invars)]
     outs = lower_eqns(b, graph, args)
     b.op("func.return", outs, [])
+    args = [v for v, _ in b.hoisted] + args
     text = _assemble(name, b, args, outs, with_locations=True)
     _verify(text, lambda: _assemble(name, b, args, outs, with_locations=False), b)
     return LoweredModule(text, name, tuple(v.aval for v in args),
-                         tuple(v.aval for v in outs))
+                         tuple(v.aval for v in outs), tuple(a for _, a in b.hoisted))
 
 
 def lower_eqns(b: FunctionBuilder, graph: Graph, args) -> list[Value]:
@@ -95,6 +101,9 @@ def lower_eqns(b: FunctionBuilder, graph: Graph, args) -> list[Value]:
     a sub-graph (a region body) with it."""
     env = dict(zip((*graph.constvars, *graph.invars), args))
     outer = b.loc, b.eqn, b.avals_out
+    if b.hoist_constants:
+        for var, value in _constant_operands_updated_in_place(graph).items():
+            env[var] = b.hoisted_constant(value)
 
     def read(atom) -> Value:
         if type(atom) is Literal:
@@ -102,12 +111,47 @@ def lower_eqns(b: FunctionBuilder, graph: Graph, args) -> list[Value]:
         return env[atom]
 
     for eqn in graph.eqns:
+        if eqn.outputs and all(v in env for v in eqn.outputs):
+            continue  # computed already: hoisted
         b.loc, b.eqn = location(eqn.source_info), eqn
         b.avals_out = [v.aval for v in eqn.outputs]
         outs = _apply_rule(b, eqn, [read(x) for x in eqn.inputs])
-        env.update(zip(eqn.outputs, outs))
+        for var, out in zip(eqn.outputs, outs):
+            env.setdefault(var, out)  # a hoisted output keeps its argument
     b.loc, b.eqn, b.avals_out = outer
     return [read(v) for v in graph.outvars]
+
+
+UPDATED_IN_PLACE: set = set()
+"""Primitives IREE 3.13 lowers to in-place updates of their operands (sort): operands
+of theirs that are compile-time constants are hoisted to function arguments."""
+
+
+def _constant_operands_updated_in_place(graph: Graph) -> dict:
+    """The values of `graph`'s variables that depend on no input (iotas, constants and
+    what is computed from them alone) and are operands of an `UPDATED_IN_PLACE`
+    primitive, computed now with the primitives' NumPy impls."""
+    producers = {}
+    for eqn in graph.eqns:
+        if all(type(a) is Literal or a in producers for a in eqn.inputs) and not any(
+                isinstance(p, (Graph, ClosedGraph)) or (
+                    isinstance(p, tuple) and p and isinstance(p[0], (Graph, ClosedGraph)))
+                for p in eqn.params.values()):
+            producers.update((v, eqn) for v in eqn.outputs)
+    values = {}
+
+    def value_of(var):
+        if var not in values:
+            eqn = producers[var]
+            ins = [np.asarray(a.value._value) if type(a) is Literal else value_of(a)
+                   for a in eqn.inputs]
+            outs = eqn.primitive.impl(*ins, **eqn.params)
+            outs = outs if eqn.primitive.multiple_results else [outs]
+            values.update((v, np.asarray(o)) for v, o in zip(eqn.outputs, outs))
+        return values[var]
+
+    return {v: value_of(v) for eqn in graph.eqns if eqn.primitive in UPDATED_IN_PLACE
+            for v in eqn.inputs if type(v) is not Literal and v in producers}
 
 
 def _apply_rule(b: FunctionBuilder, eqn: Eqn, args) -> list[Value]:

@@ -2,12 +2,19 @@
 less-than comparator over the first `num_keys` operands, lexicographic, in the
 impl's total order: NaNs last, -0.0 equal to 0.0, complex numbers by real part and
 then imaginary part.  The sort is stable, as the impl is: IREE 3.13 ignores
-`is_stable`, so the comparator breaks ties by position (an extra iota operand)."""
+`is_stable`, so the comparator breaks ties by position (an extra iota operand).
+
+IREE 3.13 sorts in place and miscompiles sorts of compile-time constants used more
+than once (two argsorts of one shape share their iota: docs/iree_defects.md, 1 and 2),
+so the position iota and any constant operand (an argsort's iota) are passed to the
+program as arguments (`FunctionBuilder.hoisted_constant`)."""
+import numpy as np
+
 from ..core import dtypes
 from ..core.aval import ShapedArray
 from ..core.primitives import sorting
 from .builder import FunctionBuilder, boolean, i64, scalar_aval
-from .lowering import LOWERING_RULES
+from .lowering import LOWERING_RULES, UPDATED_IN_PLACE
 
 
 def _less(b: FunctionBuilder, x, y):
@@ -38,8 +45,14 @@ def _real_keys(b: FunctionBuilder, x, y) -> list:
 
 def _sort(b: FunctionBuilder, *operands, dimension, is_stable, num_keys):
     shape = operands[0].shape
-    position = b.op("stablehlo.iota", [], [ShapedArray(shape, _index_dtype(shape[dimension]))],
-                    {"iota_dimension": i64(dimension)})[0]
+    index_dtype = _index_dtype(shape[dimension])
+    if b.hoist_constants:  # a runtime argument: see FunctionBuilder.hoisted_constant
+        position = b.hoisted_constant(np.broadcast_to(np.arange(
+            shape[dimension], dtype=index_dtype).reshape(
+                [-1 if d == dimension else 1 for d in range(len(shape))]), shape))
+    else:
+        position = b.op("stablehlo.iota", [], [ShapedArray(shape, index_dtype)],
+                        {"iota_dimension": i64(dimension)})[0]
     operands = (*operands, position)
 
     def comparator(*args):
@@ -61,3 +74,4 @@ def _index_dtype(size: int):
 
 
 LOWERING_RULES[sorting.sort_p] = _sort
+UPDATED_IN_PLACE.add(sorting.sort_p)

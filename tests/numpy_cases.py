@@ -566,17 +566,6 @@ STRIDED_REVERSE_DEFECT = (
     "IREE fails to compile stablehlo.slice with a stride > 1 on the last axis followed by "
     "stablehlo.reverse of that axis (LLVM translation failed for "
     "builtin.unrealized_conversion_cast i64 -> index), which is how x[..., ::-2] lowers")
-SORT_WITH_2D_IOTA_DEFECT = (
-    "IREE fails to compile a stablehlo.sort of 2-D operands when one is an int32 "
-    "stablehlo.iota (argsort's and lexsort's index operand): 'linalg.generic' op write "
-    "affecting operations on global resources are restricted to workgroup distributed "
-    "contexts")
-TWO_INT_INDEX_SORTS_DEFECT = (
-    "two index sorts of integer keys (argsort, lexsort: a stablehlo.sort of int keys and "
-    "stablehlo.iota operands) in one program return wrong indices: for x = [3, -1, 2, 0, 5], "
-    "(argsort(x), argsort(-x)) gives ([4, 1, 2, 0, 3], [0, 0, 0, 0, 0]), not "
-    "([1, 3, 2, 0, 4], [4, 0, 2, 3, 1]); float keys are fine")
-
 # Concrete-only by definition (the result shape depends on the values): under jit these
 # raise ConcretizationTypeError; their `size=` / `length=` forms are in CASES.
 CONCRETE_ONLY = {

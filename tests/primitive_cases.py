@@ -151,26 +151,26 @@ NON_DIFFERENTIABLE = {
 # ---- control flow (API functions: each binds one control-flow primitive) -----------
 
 def _cond_case(x):
-    from irax import lax
     import irax.numpy as jnp
+    from irax import lax
     return lax.cond(jnp.sum(x) > 0, lambda v: jnp.sin(v) * v, lambda v: jnp.cos(v) * 2.0, x)
 
 
 def _scan_case(init, xs):
-    from irax import lax
     import irax.numpy as jnp
+    from irax import lax
     return lax.scan(lambda c, x: (jnp.tanh(c * x + 0.5), c * x), init, xs)
 
 
 def _remat_case(x):
-    from irax import lax
     import irax.numpy as jnp
+    from irax import lax
     return lax.checkpoint(lambda v: jnp.sin(jnp.sin(v)) * v)(x)
 
 
 def _while_case(x):
-    from irax import lax
     import irax.numpy as jnp
+    from irax import lax
     return lax.while_loop(lambda c: c[0] < 3,
                           lambda c: (c[0] + 1, c[1] * 0.9 + jnp.sin(c[1])), (0, x))[1]
 

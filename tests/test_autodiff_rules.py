@@ -2,6 +2,8 @@
 float64 (forward and reverse, first and second order) by irax.test_util.check_grads."""
 import numpy as np
 import pytest
+from primitive_cases import DIFFERENTIABLE as CASES
+from primitive_cases import NON_DIFFERENTIABLE as NON_DIFFERENTIABLE_CASES
 
 import irax
 from irax.core.primitive import REGISTRY
@@ -9,8 +11,6 @@ from irax.core.primitives import elementwise as ew
 from irax.core.primitives import reductions as red
 from irax.test_util import check_grads
 from irax.transforms.ad import JVP_RULES, NOT_DIFFERENTIABLE, TRANSPOSE_RULES
-from primitive_cases import DIFFERENTIABLE as CASES
-from primitive_cases import NON_DIFFERENTIABLE as NON_DIFFERENTIABLE_CASES
 
 L = ew.LAX_FUNCTIONS
 

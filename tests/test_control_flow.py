@@ -79,7 +79,8 @@ def test_cond_and_switch_grads_match_finite_differences(x64):
         check_grads(jit(branchy), (x,), order=2, modes=("fwd", "rev"))
     f = lambda i, x: lax.switch(i, [lambda v: v ** 3, jnp.sin, lambda v: v * x[0]], x)
     for i in range(3):
-        check_grads(lambda x: f(i, x), (np.array([0.7, -1.2]),), order=2, modes=("fwd", "rev"))
+        check_grads(lambda x, i=i: f(i, x), (np.array([0.7, -1.2]),), order=2,
+                    modes=("fwd", "rev"))
 
 
 def test_cond_with_a_closed_over_differentiated_value(x64):
@@ -172,7 +173,7 @@ def test_while_loop_in_reverse_mode_raises_jax_error():
     for f in (power_loop, jit(power_loop)):
         with pytest.raises(ValueError, match="Reverse-mode differentiation does not work "
                                              "for lax.while_loop"):
-            grad(lambda x: jnp.sum(f(x)))(np.array([0.9, -0.4], np.float32))
+            grad(lambda x, f=f: jnp.sum(f(x)))(np.array([0.9, -0.4], np.float32))
 
 
 def test_while_loop_errors_show_both_types():

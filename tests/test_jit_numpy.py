@@ -20,9 +20,7 @@ import textwrap
 import numpy as np
 import pytest
 from numpy_cases import CASES, CONCRETE_ONLY, EXCLUDED, FAMILY_OF, T3, public_functions, to_input
-from numpy_cases import SORT_WITH_2D_IOTA_DEFECT as _SORT_WITH_2D_IOTA
 from numpy_cases import STRIDED_REVERSE_DEFECT as _STRIDED_REVERSE
-from numpy_cases import TWO_INT_INDEX_SORTS_DEFECT as _TWO_INT_INDEX_SORTS
 
 import irax
 import irax.numpy as jnp
@@ -50,11 +48,7 @@ def private_cache_dir(tmp_path_factory):
 # Known discrepancies: (cases, precisions, what differs).  Cases failing to compile run as
 # programs of their own (COMPILE_ERRORS); the others share their family's program.
 _F32, _BOTH = ("float32",), PRECISIONS
-COMPILE_ERRORS = {_STRIDED_REVERSE, _SORT_WITH_2D_IOTA}
-# Index sorts of integer keys corrupt each other within a program (_TWO_INT_INDEX_SORTS):
-# those cases run as programs of their own.
-RUN_ALONE = {"argsort:axis=0", "argsort:descending_stable", "argsort:two_int_keyed", "lexsort",
-             "lexsort:axis=0"}
+COMPILE_ERRORS = {_STRIDED_REVERSE}
 _SIGNED_ZERO_TIE = (
     "max/min of +0.0 and -0.0: eager (NumPy) returns the second operand, compiled orders "
     "-0.0 < +0.0 (maximum(0.0, -0.0) is -0.0 eager, 0.0 compiled)")
@@ -65,9 +59,6 @@ _POW = (
     "100 ** 100 by 2e-14 in float64")
 KNOWN_DISCREPANCIES = [
     (["getitem:negative_step", "at.set:negative_step"], _BOTH, _STRIDED_REVERSE),
-    (["argsort", "argsort:axis=0", "lexsort:axis=0", "take_along_axis:argsort"], _F32,
-     _SORT_WITH_2D_IOTA),
-    (["argsort:two_int_keyed"], _BOTH, _TWO_INT_INDEX_SORTS),
     (["getitem:traced_out_of_bounds"], _BOTH,
      ("eager x[:, jnp.array(10)] takes a concrete 0-d index array for a static int and raises "
       "IndexError; traced it is clamped (JAX clamps in both cases)")),
@@ -120,8 +111,8 @@ PROGRAM_SIZE = 60
 @functools.cache
 def _programs(precision: str) -> tuple:
     """The cases in programs of up to PROGRAM_SIZE consecutive ones; the known compile
-    failures and RUN_ALONE run alone, so that they do not fail the others."""
-    alone = [n for n in CASES if n in RUN_ALONE or XFAIL.get((n, precision)) in COMPILE_ERRORS]
+    failures run alone, so that they do not fail the others."""
+    alone = [n for n in CASES if XFAIL.get((n, precision)) in COMPILE_ERRORS]
     rest = [n for n in CASES if n not in alone]
     return tuple(tuple(rest[i:i + PROGRAM_SIZE]) for i in range(0, len(rest), PROGRAM_SIZE)
                  ) + tuple((n,) for n in alone)

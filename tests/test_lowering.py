@@ -18,6 +18,7 @@ import pytest
 from primitive_cases import DIFFERENTIABLE, NON_DIFFERENTIABLE
 
 import irax
+import irax.numpy as jnp
 from irax import lax
 from irax.core import dtypes
 from irax.core.aval import ShapedArray
@@ -566,3 +567,27 @@ def test_complex_pad_lowers_as_real_pads(request, dtype):
     out = np.asarray(irax.jit(pad)(z))
     assert out.dtype == np.dtype(dtype)
     np.testing.assert_array_equal(out, np.pad(z, ((1, 0), (0, 2)), constant_values=2 - 1j))
+
+
+def test_constant_sort_operands_are_hoisted_to_arguments():
+    """IREE 3.13 sorts in place and miscompiles sorts of compile-time constants used
+    twice (docs/iree_defects.md 1, 2): argsort's iota and the stability iota are passed
+    to the program as arguments; results must match NumPy in programs that mix them."""
+    x = np.array([3, -1, 2, 0, 5], np.int32)
+    f = irax.jit(lambda x: (jnp.argsort(x), jnp.argsort(-x)))
+    lowered = f.lower(x)
+    assert "stablehlo.iota" not in lowered.as_text()
+    got = f(x)
+    np.testing.assert_array_equal(np.asarray(got[0]), np.argsort(x, kind="stable"))
+    np.testing.assert_array_equal(np.asarray(got[1]), np.argsort(-x, kind="stable"))
+    rs = np.random.RandomState(0)
+    y = np.stack([rs.permutation(12) for _ in range(3)]).astype(np.int32)
+    v = rs.standard_normal(3).astype(np.float32)
+
+    def mixed(y, v):
+        i = jnp.arange(12)
+        return (i * 2 + 1, jnp.argsort(y, axis=1), jnp.argsort(-y, axis=0), i,
+                jnp.zeros(12).at[jnp.argsort(y[0])[:3]].set(v), jnp.lexsort((y[0], y[1])))
+    want = mixed(y, v)
+    for g, w in zip(irax.jit(mixed)(y, v), want):
+        np.testing.assert_array_equal(np.asarray(g), np.asarray(w))

@@ -28,7 +28,6 @@ from numpy_cases import (
     CASES,
     CONCRETE_ONLY,
     FAMILY_OF,
-    SORT_WITH_2D_IOTA_DEFECT,
     UFUNCS,
     to_input,
 )
@@ -218,11 +217,8 @@ JIT_XFAIL = {
     "tan": ("IREE's float32 cosine near its zeros, through tan near a pole "
             "(docs/iree_defects.md, 4.): tan(1.5876471) = -59.33906 compiled, -59.338917 "
             "eager (2.4e-6 relative)"),
-    # mapping makes them sorts of 3-D operands with an int32 iota
-    "argsort": SORT_WITH_2D_IOTA_DEFECT,
-    "lexsort": SORT_WITH_2D_IOTA_DEFECT,
 }
-COMPILE_ERRORS = {SORT_WITH_2D_IOTA_DEFECT}  # their cases run as programs of their own
+COMPILE_ERRORS = set()  # known compile failures run as programs of their own
 
 
 @functools.cache

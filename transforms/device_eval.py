@@ -215,11 +215,12 @@ class Kernel:
 
         closed = trace_to_graph(one_equation, list(key.in_avals), name=primitive.name)
         name = "eager_" + primitive.name
-        text = lower_graph(stored_graph(closed, device), name).text
-        self.executable = load_executable(compile_cached(text, device.target, name=name),
-                                          device)
-        self.const_buffers = [device_buffer(c, v.aval, device) for c, v in
-                              zip(closed.consts, closed.graph.constvars)]
+        lowered = lower_graph(stored_graph(closed, device), name)
+        self.executable = load_executable(
+            compile_cached(lowered.text, device.target, name=name), device)
+        self.const_buffers = [device.put(a) for a in lowered.hoisted] + [
+            device_buffer(c, v.aval, device) for c, v in
+            zip(closed.consts, closed.graph.constvars)]
         self.out_avals = closed.graph.out_avals
         self.device = device
 

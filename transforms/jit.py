@@ -55,7 +55,7 @@ class Compiled:
         self.device = device
         self.name = name
         self.out_avals = tuple(graph.out_avals)
-        self._text = self._executable = self._const_buffers = None
+        self._text = self._executable = self._const_buffers = self._hoisted = None
         self._lock = threading.Lock()
         self._linearizations: dict[tuple, Linearization] = {}
 
@@ -64,7 +64,9 @@ class Compiled:
         """The StableHLO module (lowered on first use), with the device's storage dtypes
         at its boundary (`Device.storage_dtype`)."""
         if self._text is None:
-            self._text = lower_graph(stored_graph(self.graph, self.device), self.name).text
+            lowered = lower_graph(stored_graph(self.graph, self.device), self.name)
+            self._hoisted = lowered.hoisted
+            self._text = lowered.text
         return self._text
 
     def _load(self):
@@ -73,8 +75,10 @@ class Compiled:
                 target = self.device.target
                 flags = SYSTEM_LINK_FLAGS if needs_system_libm(self.text, target) else ()
                 vmfb = compile_cached(self.text, target, flags, name=self.name)
-                self._const_buffers = [device_buffer(c, v.aval, self.device) for c, v in
-                                       zip(self.graph.consts, self.graph.graph.constvars)]
+                hoisted = [self.device.put(a) for a in self._hoisted]
+                self._const_buffers = hoisted + [
+                    device_buffer(c, v.aval, self.device) for c, v in
+                    zip(self.graph.consts, self.graph.graph.constvars)]
                 self._executable = load_executable(vmfb, self.device)
         return self._executable
 
