@@ -306,7 +306,7 @@ def _run_compiled(fun, args) -> list:
     context = ireert.SystemContext(config=_config())
     vmfb = _compile(lowered.text, irax.config.enable_x64)
     context.add_vm_module(ireert.VmModule.copy_buffer(context.instance, vmfb))
-    values = [np.asarray(c) for c in closed.consts] + list(args)
+    values = [*lowered.hoisted, *[np.asarray(c) for c in closed.consts], *args]
     inputs = [np.asarray(v, a.dtype) for v, a in zip(values, lowered.in_avals)]
     outs = context.modules[lowered.name]["main"](*inputs)
     outs = outs if isinstance(outs, (list, tuple)) else [outs]
