@@ -1,4 +1,5 @@
-"""Shared fixtures: x64 toggling that always restores the previous setting."""
+"""Shared fixtures (x64 toggling that always restores the previous setting) and a
+summary line for the Vulkan tests."""
 import pytest
 
 import irax
@@ -11,3 +12,15 @@ def x64():
     irax.config.update("enable_x64", True)
     yield
     irax.config.update("enable_x64", previous)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line saying how the Vulkan tests went (CI must show them run, not skipped)."""
+    counts = {}
+    for outcome in ("passed", "failed", "skipped", "xfailed", "error"):
+        reports = terminalreporter.stats.get(outcome, [])
+        counts[outcome] = sum(1 for r in reports
+                              if getattr(r, "nodeid", "").startswith("tests/test_vulkan.py"))
+    if any(counts.values()):
+        terminalreporter.write_line("Vulkan tests (tests/test_vulkan.py): " + ", ".join(
+            f"{n} {outcome}" for outcome, n in counts.items() if n))
