@@ -1,5 +1,7 @@
-"""Shared fixtures (x64 toggling that always restores the previous setting) and a
-summary line for the Vulkan tests."""
+"""Shared fixtures (x64 toggling and a private compile cache, each restoring the
+previous setting) and a summary line for the Vulkan tests."""
+import os
+
 import pytest
 
 import irax
@@ -12,6 +14,18 @@ def x64():
     irax.config.update("enable_x64", True)
     yield
     irax.config.update("enable_x64", previous)
+
+
+@pytest.fixture(scope="module")
+def private_cache_dir(tmp_path_factory):
+    """Compile into a fresh cache directory (the suite must not depend on ~/.cache)."""
+    previous = os.environ.get("IRAX_CACHE_DIR")
+    os.environ["IRAX_CACHE_DIR"] = str(tmp_path_factory.mktemp("irax-cache"))
+    yield
+    if previous is None:
+        del os.environ["IRAX_CACHE_DIR"]
+    else:
+        os.environ["IRAX_CACHE_DIR"] = previous
 
 
 def pytest_terminal_summary(terminalreporter):

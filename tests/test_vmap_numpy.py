@@ -20,7 +20,6 @@ Known IREE defects are strict xfails naming them.  Functions whose result shape 
 on the values must raise a ConcretizationTypeError naming them under vmap.
 """
 import functools
-import os
 
 import numpy as np
 import pytest
@@ -47,15 +46,8 @@ PROGRAM_SIZE = 20
 
 
 @pytest.fixture(autouse=True, scope="module")
-def private_cache_dir(tmp_path_factory):
-    """Compile into a fresh cache directory (the suite must not depend on ~/.cache)."""
-    previous = os.environ.get("IRAX_CACHE_DIR")
-    os.environ["IRAX_CACHE_DIR"] = str(tmp_path_factory.mktemp("irax-cache"))
-    yield
-    if previous is None:
-        del os.environ["IRAX_CACHE_DIR"]
-    else:
-        os.environ["IRAX_CACHE_DIR"] = previous
+def _compile_into_a_private_cache(private_cache_dir):
+    """Every test of this module compiles into one fresh cache directory."""
 
 
 # ---- batches ----------------------------------------------------------------------

@@ -24,15 +24,8 @@ ALL_CASES = {**DIFFERENTIABLE, **NON_DIFFERENTIABLE}
 
 
 @pytest.fixture(autouse=True, scope="module")
-def private_cache_dir(tmp_path_factory):
-    """Compile into a fresh cache directory (the suite must not depend on ~/.cache)."""
-    previous = os.environ.get("IRAX_CACHE_DIR")
-    os.environ["IRAX_CACHE_DIR"] = str(tmp_path_factory.mktemp("irax-cache"))
-    yield
-    if previous is None:
-        del os.environ["IRAX_CACHE_DIR"]
-    else:
-        os.environ["IRAX_CACHE_DIR"] = previous
+def _compile_into_a_private_cache(private_cache_dir):
+    """Every test of this module compiles into one fresh cache directory."""
 
 
 @pytest.fixture(scope="module")
