@@ -200,9 +200,19 @@ def _dot_transpose_lhs(ct, x_aval, y, dimension_numbers, preferred_element_type,
     dims = ((tuple(ans_y), tuple(y_kept)), (tuple(ans_batch), tuple(y_batch)))
     x_contract_sorted_by_y = list(np.take(x_contract, np.argsort(y_contract)))
     out_axes = np.argsort(list(x_batch) + x_kept + x_contract_sorted_by_y)
-    product = la.dot_general_p.bind(ct, y, dimension_numbers=dims,
+    # dot_general(y, ct) lays its result out as (batch, y's free dims, ct's free dims):
+    # when that is x's layout, no transpose follows (per-example weight gradients
+    # under vmap are then written once, not written and transposed).
+    swapped_axes = np.argsort(list(x_batch) + x_contract_sorted_by_y + x_kept)
+    if (list(out_axes) != sorted(out_axes)
+            and list(swapped_axes) == sorted(swapped_axes)):
+        swapped = ((tuple(y_kept), tuple(ans_y)), (tuple(y_batch), tuple(ans_batch)))
+        out = la.dot_general_p.bind(y, ct, dimension_numbers=swapped,
                                     preferred_element_type=preferred_element_type)
-    out = st.transpose(product, tuple(int(a) for a in out_axes))
+    else:
+        product = la.dot_general_p.bind(ct, y, dimension_numbers=dims,
+                                        preferred_element_type=preferred_element_type)
+        out = st.transpose(product, tuple(int(a) for a in out_axes))
     if get_aval(out).dtype != x_aval.dtype:
         out = ew.convert_element_type(out, x_aval.dtype)
     return out
