@@ -342,3 +342,13 @@ def test_invoke_releases_the_gil(cache):
         spinner.join()
         sys.setswitchinterval(interval)
     assert max(shares) > 0.25, shares
+
+
+def test_program_flags_data_tile_loop_free_real_matmuls_only():
+    from irax.runtime.compiler import DATA_TILING_FLAGS, program_flags
+    matmul = '"stablehlo.dot_general"(%0, %1) : (tensor<2x2xf32>, tensor<2x2xf32>)'
+    assert set(DATA_TILING_FLAGS) <= set(program_flags(matmul, "cpu"))
+    assert not set(DATA_TILING_FLAGS) & set(program_flags(matmul + ' "stablehlo.while"', "cpu"))
+    assert not set(DATA_TILING_FLAGS) & set(program_flags(matmul + " complex<f32>", "cpu"))
+    assert not set(DATA_TILING_FLAGS) & set(program_flags(matmul, "vulkan"))
+    assert program_flags('"stablehlo.add"', "cpu") == ()

@@ -24,7 +24,7 @@ from irax.core.tensor import ArrayImpl, BufferArray
 from irax.core.trace import Tracer, concrete_values_evaluate, find_top_trace, no_transform_active
 from irax.mlir_lowering import lower_graph
 from irax.runtime import Device, compile_cached, load_executable
-from irax.runtime.compiler import SYSTEM_LINK_FLAGS, needs_system_libm
+from irax.runtime.compiler import program_flags
 
 from .ad import JVPTrace, JVPTracer, Zero, instantiate, jvp_flat, tangent_aval
 from .device_eval import computation_device, device_buffer, stored_graph
@@ -73,7 +73,7 @@ class Compiled:
         with self._lock:
             if self._executable is None:
                 target = self.device.target
-                flags = SYSTEM_LINK_FLAGS if needs_system_libm(self.text, target) else ()
+                flags = program_flags(self.text, target)
                 vmfb = compile_cached(self.text, target, flags, name=self.name)
                 hoisted = [self.device.put(a) for a in self._hoisted]
                 self._const_buffers = hoisted + [
