@@ -16,10 +16,11 @@ from irax.runtime.device import Device, vm_instance
 
 
 class ExecutableKey(NamedTuple):
-    """Identity of a loaded program: one VM context per (vmfb, device, entry)."""
+    """Identity of a loaded program: one VM context per (vmfb, device, entry, driver)."""
     vmfb_sha256: str
     device: Device
     entry: str
+    driver: str
 
 
 class Executable:
@@ -40,7 +41,8 @@ class Executable:
                              f"{module.function_names}")
         self.key = key
         self.device = key.device
-        self._context = VmContext(vm_instance(), [key.device.hal_module, module])
+        self._context = VmContext(vm_instance(), [key.device.hal_module_for(key.driver),
+                                                  module])
         self._function = function
         self._lock = threading.Lock()
 
@@ -95,15 +97,19 @@ _executables: dict[ExecutableKey, Executable] = {}
 _lock = threading.Lock()
 
 
-def load_executable(vmfb: bytes, device: Device, entry: str = "main") -> Executable:
+def load_executable(vmfb: bytes, device: Device, entry: str = "main",
+                    driver: str | None = None) -> Executable:
     """The `Executable` for `vmfb` on `device`, loaded once per process and reused.
+    `driver` (default: the device's) may name the other host driver for a CPU device
+    (`runtime.device.threaded_driver` chooses it per program).
 
     Example:
       >>> exe = load_executable(compile_cached(mlir), CpuDevice())
       >>> exe is load_executable(compile_cached(mlir), CpuDevice())
       True
     """
-    key = ExecutableKey(hashlib.sha256(vmfb).hexdigest(), device, entry)
+    key = ExecutableKey(hashlib.sha256(vmfb).hexdigest(), device, entry,
+                        driver or device.driver)
     executable = _executables.get(key)
     if executable is None:
         with _lock:

@@ -352,3 +352,34 @@ def test_program_flags_data_tile_loop_free_real_matmuls_only():
     assert not set(DATA_TILING_FLAGS) & set(program_flags(matmul + " complex<f32>", "cpu"))
     assert not set(DATA_TILING_FLAGS) & set(program_flags(matmul, "vulkan"))
     assert program_flags('"stablehlo.add"', "cpu") == ()
+
+
+def test_loops_of_matmuls_run_on_local_task_and_mix_buffers_with_local_sync():
+    import irax.numpy as jnp
+    from irax import lax
+    from irax.runtime.device import CpuDevice, threaded_driver
+    device = CpuDevice(0)
+    if device.driver != "local-sync":
+        pytest.skip("IRAX_CPU_DRIVER chose another default driver")
+    step = lambda h, x: (jnp.tanh(h @ w + x), h)
+    w = (np.eye(64, dtype=np.float32) * 0.5)
+    h0, xs = np.zeros((64, 64), np.float32), np.ones((5, 64, 64), np.float32)
+    scan = irax.jit(lambda h, xs: lax.scan(step, h, xs))
+    assert threaded_driver(device, scan.lower(h0, xs).as_text()) == "local-task"
+    w8 = np.eye(8, dtype=np.float32)
+    small = irax.jit(lambda h, xs: lax.scan(lambda h, x: (jnp.tanh(h @ w8 + x), h), h, xs))
+    assert threaded_driver(device, small.lower(h0[:8, :8], xs[:, :8, :8]).as_text()) == \
+        "local-sync"
+    no_loop = irax.jit(lambda a: a @ a)
+    assert threaded_driver(device, no_loop.lower(w).as_text()) == "local-sync"
+    carry, hs = scan(h0, xs)
+    h, want = h0, []
+    for x in xs:
+        want.append(h)
+        h = np.tanh(h @ w + x)
+    np.testing.assert_allclose(np.asarray(carry), h, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(hs), np.stack(want), rtol=1e-6)
+    # a local-task result feeds a local-sync program and back
+    again = irax.jit(lambda a: a * 2.0)(carry)
+    np.testing.assert_allclose(np.asarray(scan(again, xs)[0]), np.asarray(
+        lax.scan(step, np.asarray(again), xs)[0]), rtol=1e-6)

@@ -25,6 +25,7 @@ from irax.core.trace import Tracer, concrete_values_evaluate, find_top_trace, no
 from irax.mlir_lowering import lower_graph
 from irax.runtime import Device, compile_cached, load_executable
 from irax.runtime.compiler import program_flags
+from irax.runtime.device import threaded_driver
 
 from .ad import JVPTrace, JVPTracer, Zero, instantiate, jvp_flat, tangent_aval
 from .device_eval import computation_device, device_buffer, stored_graph
@@ -79,7 +80,8 @@ class Compiled:
                 self._const_buffers = hoisted + [
                     device_buffer(c, v.aval, self.device) for c, v in
                     zip(self.graph.consts, self.graph.graph.constvars)]
-                self._executable = load_executable(vmfb, self.device)
+                self._executable = load_executable(
+                    vmfb, self.device, driver=threaded_driver(self.device, self.text))
         return self._executable
 
     def linearization(self, tangent_mask) -> "Linearization":
