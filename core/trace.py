@@ -144,6 +144,11 @@ def eval_primitive(primitive, args, params):
             if out is not None:
                 return out
             break
+    return eval_on_host(primitive, args, params)
+
+
+def eval_on_host(primitive, args, params):
+    """`primitive.impl` (NumPy) on concrete arrays, wrapped as ArrayImpl(s)."""
     out = primitive.impl(*[a._value for a in args], **params)
     weak = primitive.weak_type_rule(args, params)
     if primitive.multiple_results:
@@ -236,7 +241,7 @@ def bind(primitive, args, params):
             if type(a) is not ArrayImpl:
                 break
         else:
-            return eval_primitive(primitive, args, params)
+            return eval_on_host(primitive, args, params)  # host arrays only: no device
     trace = find_top_trace(args)
     tracers = [full_raise(trace, a) for a in args]
     out = trace.process_primitive(primitive, tracers, params)
