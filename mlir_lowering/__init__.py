@@ -4,12 +4,14 @@
 `module @name { func.func public @main(constvars..., invars...) }`, parsed and
 verified by MLIR, with the argument and result avals.  `LOWERING_RULES[primitive]`
 holds one rule per primitive; the rule modules, one per primitive family
-(elementwise, structural, reductions, linalg, indexing, sorting, control_flow), register into it
+(elementwise, structural, reductions, linalg, indexing, sorting, control_flow,
+call), register into it
 when imported here.  `builder` writes the MLIR text; `precise_math` spells out the
 real float functions IREE 3.13 computes wrongly or inaccurately.  No IREE runtime
 code lives in this package.
 """
-from . import control_flow, elementwise, indexing, linalg, reductions, sorting, structural  # noqa: F401
+from . import (  # noqa: F401  (the rule modules fill LOWERING_RULES)
+    call, control_flow, elementwise, indexing, linalg, reductions, sorting, structural)
 from .lowering import LOWERING_RULES, LoweredModule, LoweringError, lower_graph
 
 __all__ = ["LOWERING_RULES", "LoweredModule", "LoweringError", "lower_graph"]

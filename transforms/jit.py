@@ -4,9 +4,10 @@ A `Jitted` function keeps one `Compiled` entry per `SignatureKey` (pytree struct
 avals with weak types, static arguments, x64, device).  A call with concrete arguments
 runs the compiled program on device buffers and returns `BufferArray`s that stay on
 the device.  Called with tracers (inside grad, vmap, make_graph or another jit), it
-interprets its cached Graph under that transform instead: nothing is retraced and the
-outer transform sees every equation (so `grad(jit(f))` differentiates the graph and
-`jit(jit(f))` inlines).
+binds the `jit` call primitive on its cached Graph (core/primitives/call.py): each
+transform's rule for it (transforms/jit_rules.py) returns a `jit` equation of the
+transformed Graph, so `grad(jit(f))` and `vmap(jit(f))` run compiled programs, and a
+`jit` equation inside another jitted program is inlined by the lowering.
 """
 import functools
 import inspect
@@ -16,20 +17,20 @@ import time
 from typing import NamedTuple
 
 from irax.core import pytree
-from irax.core.aval import float0
+from irax.core.callables import callable_name
 from irax.core.config import config
-from irax.core.graph import ClosedGraph, eval_graph
+from irax.core.graph import ClosedGraph, Graph
 from irax.core.graph_trace import abstractify, trace_to_graph
+from irax.core.primitives.call import jit_p
 from irax.core.tensor import ArrayImpl, BufferArray
-from irax.core.trace import Tracer, concrete_values_evaluate, find_top_trace, no_transform_active
+from irax.core.trace import Tracer, concrete_values_evaluate, no_transform_active
 from irax.mlir_lowering import lower_graph
 from irax.runtime import Device, compile_cached, load_executable
 from irax.runtime.compiler import program_flags
 from irax.runtime.device import threaded_driver
 
-from .ad import JVPTrace, JVPTracer, Zero, instantiate, jvp_flat, tangent_aval
 from .device_eval import computation_device, device_buffer, stored_graph
-from .partial_eval import partial_eval_graph
+from .jit_rules import derived
 
 
 class SignatureKey(NamedTuple):
@@ -58,7 +59,7 @@ class Compiled:
         self.out_avals = tuple(graph.out_avals)
         self._text = self._executable = self._const_buffers = self._hoisted = None
         self._lock = threading.Lock()
-        self._linearizations: dict[tuple, Linearization] = {}
+        self._open_graph = None
 
     @property
     def text(self) -> str:
@@ -84,12 +85,13 @@ class Compiled:
                     vmfb, self.device, driver=threaded_driver(self.device, self.text))
         return self._executable
 
-    def linearization(self, tangent_mask) -> "Linearization":
-        """The compiled forward of this program's JVP for the given nonzero tangents."""
-        lin = self._linearizations.get(tangent_mask)
-        if lin is None:
-            lin = self._linearizations[tangent_mask] = Linearization(self, tangent_mask)
-        return lin
+    @property
+    def open_graph(self) -> Graph:
+        """The program's Graph with its consts as leading invars: the sub-Graph of the
+        `jit` equation that stands for this program inside a transform."""
+        if self._open_graph is None:
+            self._open_graph = _open_graph(self.graph)
+        return self._open_graph
 
     def call_flat(self, leaves, in_avals, committed: bool = False):
         """Runs the program on flat concrete arguments (moved to its device when they
@@ -106,74 +108,24 @@ class Compiled:
         return pytree.tree_unflatten(self.out_tree, self.call_flat(leaves, avals))
 
 
-class Linearization:
-    """`Compiled`'s JVP, partially evaluated: a compiled program computes the primal
-    outputs and the residuals; a Graph linear in the tangents computes the tangents.
-
-    Used when a jitted function is called under `jvp`/`grad` on concrete primals, so
-    the forward pass runs compiled and only the linear part enters the caller's tape.
-    """
-
-    def __init__(self, compiled: Compiled, tangent_mask: tuple):
-        graph = compiled.graph
-        in_avals = graph.in_avals
-        num_in = len(in_avals)
-
-        def jvp_of_graph(*primals_and_tangents):
-            primals = primals_and_tangents[:num_in]
-            tangents = iter(primals_and_tangents[num_in:])
-            tangents = [next(tangents) if m else Zero(tangent_aval(a))
-                        for a, m in zip(in_avals, tangent_mask)]
-            outs, t_outs = jvp_flat(lambda *xs: eval_graph(graph.graph, graph.consts, xs),
-                                    primals, tangents)
-            return outs + [instantiate(t) for t in t_outs]
-
-        tangent_avals = [tangent_aval(a) for a, m in zip(in_avals, tangent_mask) if m]
-        jvp_graph = trace_to_graph(jvp_of_graph, list(in_avals) + tangent_avals, name="jit")
-        known, self.unknown, out_unknown = partial_eval_graph(
-            jvp_graph.graph, [False] * num_in + [True] * len(tangent_avals))
-        self.num_out = len(compiled.out_avals)
-        self.tangent_is_unknown = out_unknown[self.num_out:]
-        self.num_known_tangents = self.tangent_is_unknown.count(False)
-        self.known = Compiled(ClosedGraph(known, jvp_graph.consts), None,
-                              compiled.name + "_jvp", compiled.device)
-
-    def __call__(self, trace, primals, tangents, committed: bool):
-        """JVPTracers of `trace` for the outputs, from concrete primals and tangents."""
-        avals = [abstractify(p) for p in primals]
-        known = self.known.call_flat(primals, avals, committed)
-        outs = known[:self.num_out]
-        known_tangents = known[self.num_out:self.num_out + self.num_known_tangents]
-        residuals = known[self.num_out + self.num_known_tangents:]
-        live = [instantiate(t) for t in tangents if type(t) is not Zero]
-        unknown_tangents = iter(eval_graph(self.unknown, [], residuals + live))
-        known_tangents = iter(known_tangents)
-        t_outs = [next(unknown_tangents) if flag else next(known_tangents)
-                  for flag in self.tangent_is_unknown]
-        return [JVPTracer(trace, o, t) for o, t in zip(outs, t_outs)]
+def _open_graph(closed: ClosedGraph) -> Graph:
+    """`closed`'s Graph with its constvars as leading invars (a `jit` equation's
+    sub-Graph: the consts are passed as operands)."""
+    graph = closed.graph
+    return Graph([], [*graph.constvars, *graph.invars], graph.eqns, graph.outvars)
 
 
-def _call_under_transform(compiled: Compiled, leaves, committed: bool):
-    """A jitted call whose arguments are tracers: compiled forward under `grad`/`jvp`
-    of concrete values, otherwise the cached graph interpreted under the transform."""
-    trace = find_top_trace(leaves)
-    if isinstance(trace, JVPTrace) and concrete_values_evaluate():
-        primals, tangents = [], []
-        for x in leaves:
-            if type(x) is JVPTracer and x._trace is trace and isinstance(x.primal, ArrayImpl):
-                primals.append(x.primal)
-                tangents.append(x.tangent)
-            elif isinstance(x, ArrayImpl) or not isinstance(x, Tracer):
-                primals.append(x)
-                tangents.append(Zero(tangent_aval(abstractify(x))))
-            else:
-                break
-        else:
-            mask = tuple(type(t) is not Zero and t.aval.dtype != float0 for t in tangents)
-            lin = compiled.linearization(mask)
-            return lin(trace, primals, [t if m else Zero(t.aval) for t, m in
-                                        zip(tangents, mask)], committed)
-    return eval_graph(compiled.graph.graph, compiled.graph.consts, leaves)
+def _call_concrete(args, params) -> list:
+    """The `jit` primitive on concrete arrays: its Graph compiled once per device
+    (cached on the Graph), run on the arguments' device buffers."""
+    graph, name = params["graph"], params["name"]
+    device, committed = computation_device(args, params["device"], what=f"jit({name})")
+    compiled = derived(graph, ("program", device), lambda: Compiled(
+        ClosedGraph(graph, []), None, _module_name(name), device))
+    return compiled.call_flat(args, [abstractify(x) for x in args], committed)
+
+
+jit_p.def_concrete_call(_call_concrete)
 
 
 class Lowered:
@@ -202,6 +154,7 @@ class Jitted:
 
     def __init__(self, fun, static_argnums, static_argnames, device):
         functools.update_wrapper(self, fun)
+        self.__name__ = callable_name(fun)
         self.fun = fun
         self.static_argnums = static_argnums
         self.static_argnames = static_argnames
@@ -307,10 +260,11 @@ class Jitted:
             key = _fast_key(args)
             if key is not None:
                 self._fast[key] = FastCall(compiled, committed)
-        if no_transform_active() and not any(isinstance(x, Tracer) for x in leaves):
+        if concrete_values_evaluate() and not any(isinstance(x, Tracer) for x in leaves):
             outs = compiled.call_flat(leaves, in_avals, committed)
-        else:
-            outs = _call_under_transform(compiled, leaves, committed)
+        else:  # a `jit` equation, which the transform's rule keeps compiled
+            outs = jit_p.bind(*compiled.graph.consts, *leaves, graph=compiled.open_graph,
+                              name=self.__name__, device=self.device)
         return pytree.tree_unflatten(compiled.out_tree, outs)
 
     def lower(self, *args, **kwargs) -> Lowered:

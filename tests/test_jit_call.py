@@ -1,0 +1,204 @@
+"""`jit` as a call primitive: every transform of a jitted function runs compiled.
+
+For each composition, a counter records the compiled executions and the primitives
+evaluated eagerly (NumPy impls). The transformed function must run as compiled
+programs: none of the jitted function's own primitives may be evaluated eagerly. The
+values are checked against the same transform of the un-jitted function and against
+central finite differences (`check_grads`, float64, orders 1 and 2, both modes).
+"""
+import collections
+import functools
+
+import numpy as np
+import pytest
+
+import irax
+import irax.numpy as jnp
+from irax import lax
+from irax.core.primitive import REGISTRY
+from irax.runtime.executable import Executable
+from irax.test_util import check_grads
+
+pytestmark = pytest.mark.usefixtures("private_cache_dir")
+
+F_PRIMITIVES = {"tanh", "sin", "cos", "dot_general", "integer_pow"}  # f and its derivatives
+
+
+@pytest.fixture
+def counts(monkeypatch):
+    """Counter of compiled executions ('compiled') and eager evaluations ('eager:<name>')."""
+    counter = collections.Counter()
+    for primitive in list(REGISTRY.values()):
+        if primitive.impl is None:
+            continue
+
+        def counted(*args, _impl=primitive.impl, _name=primitive.name, **params):
+            counter["eager:" + _name] += 1
+            return _impl(*args, **params)
+
+        monkeypatch.setattr(primitive, "impl", counted)
+    call, call_buffers = Executable.__call__, Executable.call_buffers
+
+    def counted_call(self, *args):
+        counter["compiled"] += 1
+        return call(self, *args)
+
+    def counted_call_buffers(self, buffers):
+        counter["compiled"] += 1
+        return call_buffers(self, buffers)
+
+    monkeypatch.setattr(Executable, "__call__", counted_call)
+    monkeypatch.setattr(Executable, "call_buffers", counted_call_buffers)
+    return counter
+
+
+def _weights():
+    return np.random.RandomState(0).standard_normal((3, 4)) * 0.5
+
+
+def f(x):
+    return jnp.sum(jnp.tanh(jnp.sin(x) @ _weights()) ** 2)
+
+
+jitted_f = irax.jit(f)
+
+COMPOSITIONS = {
+    "grad": lambda g: irax.grad(g),
+    "value_and_grad": lambda g: irax.value_and_grad(g),
+    "jvp": lambda g: lambda x: irax.jvp(g, (x,), (np.array([1.0, -0.5, 2.0]),)),
+    "vmap": lambda g: lambda x: irax.vmap(g)(jnp.stack([x, 2 * x])),
+    "jit(vmap(jit))": lambda g: irax.jit(lambda x: irax.vmap(g)(jnp.stack([x, 2 * x]))),
+    "hessian": lambda g: irax.hessian(g),
+    "jacrev": lambda g: irax.jacrev(g),
+    "jacfwd": lambda g: irax.jacfwd(g),
+    "grad(grad)": lambda g: lambda x: irax.grad(irax.grad(lambda s: g(x * s)))(1.0),
+    "jit(grad)": lambda g: irax.jit(irax.grad(g)),
+}
+
+
+@pytest.mark.parametrize("name", list(COMPOSITIONS))
+def test_transform_of_jit_runs_compiled(name, counts, x64):
+    transform = COMPOSITIONS[name]
+    compiled_fn, reference = transform(jitted_f), transform(f)
+    for x in (np.array([0.3, -1.2, 0.7]), np.array([1.1, 0.4, -0.5])):
+        want = reference(x)
+        counts.clear()
+        got = compiled_fn(x)
+        for g, w in zip(irax.tree_util.tree_leaves(got), irax.tree_util.tree_leaves(want)):
+            np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-10, atol=1e-12)
+        eager = {k[len("eager:"):] for k in counts if k.startswith("eager:")}
+        assert counts["compiled"] >= 1, dict(counts)
+        assert not eager & F_PRIMITIVES, f"{name} evaluated {eager & F_PRIMITIVES} eagerly"
+
+
+def test_grad_of_jit_runs_two_programs_and_no_eager_work(counts):
+    x = np.array([0.3, -1.2, 0.7], np.float32)
+    g = irax.grad(jitted_f)
+    g(x)
+    counts.clear()
+    g(x + 1)
+    assert dict(counts) == {"compiled": 2}  # the forward (with residuals), the transpose
+
+
+def test_jit_derivatives_match_finite_differences(x64):
+    x = np.array([0.3, -1.2, 0.7])
+    check_grads(jitted_f, (x,), order=2, modes=("fwd", "rev"))
+    check_grads(irax.jit(lambda a, b: jnp.sum(jnp.sin(a) * jnp.exp(b))),
+                (x, x[::-1].copy()), order=2, modes=("fwd", "rev"))
+
+
+def test_graph_of_a_jitted_call_is_one_jit_equation():
+    text = str(irax.make_graph(jitted_f)(np.ones(3, np.float32)))
+    assert "jit[" in text and "name='f'" in text
+    assert text.count("tanh") == 1  # inside the sub-Graph, not inlined by tracing
+
+
+def test_jit_inside_control_flow_under_grad(x64, counts):
+    step = irax.jit(lambda h, w: jnp.tanh(h * w))
+
+    def loss(w):
+        h, _ = lax.scan(lambda h, _: (step(h, w), None), jnp.ones(3), None, length=4)
+        return jnp.sum(h)
+
+    def reference(w):
+        h = jnp.ones(3)
+        for _ in range(4):
+            h = jnp.tanh(h * w)
+        return jnp.sum(h)
+
+    w = np.array([0.5, -0.3, 0.9])
+    np.testing.assert_allclose(irax.grad(loss)(w), irax.grad(reference)(w), rtol=1e-10)
+    np.testing.assert_allclose(irax.jit(irax.grad(loss))(w * 2), irax.grad(reference)(w * 2),
+                               rtol=1e-10)
+    out = lax.cond(True, step, lambda h, w: h, jnp.ones(3), w)
+    np.testing.assert_allclose(out, np.tanh(w), rtol=1e-12)
+
+
+def test_jit_with_explicit_device_under_transforms():
+    cpu = irax.devices("cpu")[0]
+    g = irax.jit(lambda x: jnp.sum(x ** 3), device=cpu)
+    x = np.array([1.0, 2.0], np.float32)
+    np.testing.assert_allclose(irax.grad(g)(x), 3 * x ** 2)
+    np.testing.assert_allclose(irax.vmap(g)(np.stack([x, x + 1])), [9.0, 35.0])
+
+
+def test_jitted_results_feed_transforms_of_jit():
+    h = irax.jit(lambda x: x * 2.0)
+    y = h(np.arange(3.0, dtype=np.float32))  # a device buffer
+    np.testing.assert_allclose(irax.grad(lambda v: jnp.sum(h(v) ** 2))(y), 8 * np.asarray(y))
+
+
+class Scaled:
+    """A callable object."""
+
+    def __init__(self, k):
+        self.k = k
+
+    def __call__(self, x):
+        return x * self.k
+
+    def method(self, x, power):
+        return x ** power * self.k
+
+
+def _power(x, p):
+    return x ** p
+
+
+CALLABLES = {
+    "partial": (functools.partial(_power, p=3), "_power"),
+    "object": (Scaled(2.0), "Scaled"),
+    "bound method": (Scaled(2.0).method, "method"),
+    "jnp function": (jnp.sin, "sin"),
+    "lambda": (lambda x: x + 1, "<lambda>"),
+}
+
+
+@pytest.mark.parametrize("kind", list(CALLABLES))
+def test_transforms_accept_any_callable(kind, capfd, monkeypatch):
+    fun, name = CALLABLES[kind]
+    monkeypatch.setattr(irax.config, "log_compiles", True)
+    x = np.array([0.5, 1.5], np.float32)
+    args = (x, 2) if kind == "bound method" else (x,)
+    static = (1,) if kind == "bound method" else ()
+    want = np.asarray(fun(*args))
+    jitted = irax.jit(fun, static_argnums=static)
+    np.testing.assert_allclose(jitted(*args), want, rtol=1e-6)
+    other = (x + 1,) + args[1:]
+    np.testing.assert_allclose(jitted(*other), np.asarray(fun(*other)), rtol=1e-6)
+    assert jitted.__name__ == name
+    assert f"jit({name})" in capfd.readouterr().err
+    scalar = (lambda v: jnp.sum(fun(v, 2))) if kind == "bound method" else (
+        lambda v: jnp.sum(fun(v)))
+    irax.grad(irax.jit(scalar))(x)
+    irax.vmap(jitted if kind != "bound method" else irax.jit(lambda v: fun(v, 2)))(
+        np.stack([x, x]))
+
+
+def test_jit_of_partial_with_static_argnums():
+    def scale(a, b):
+        return a * b
+
+    jitted = irax.jit(functools.partial(scale, 2.0), static_argnums=0)
+    assert float(jitted(3.0)) == 6.0
+    assert float(jitted(4.0)) == 8.0
