@@ -11,7 +11,7 @@ from irax.core.errors import ConcretizationTypeError, UnexpectedTracerError
 from irax.core.graph_trace import make_graph
 from irax.core.tensor import Tensor as Array
 from irax.lax import checkpoint, remat
-from irax.runtime.device import devices
+from irax.runtime.device import DeviceMemoryError, devices
 from irax.transforms.autodiff import (
     grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp)
 from irax.transforms.custom_derivatives import custom_jvp, custom_vjp
@@ -22,7 +22,7 @@ from irax.transforms.vmap import vmap
 from irax.version import __version__
 
 __all__ = [
-    "Array", "ConcretizationTypeError", "UnexpectedTracerError", "checkpoint", "config",
+    "Array", "ConcretizationTypeError", "DeviceMemoryError", "UnexpectedTracerError", "checkpoint", "config",
     "custom_jvp", "custom_vjp", "device_put", "devices", "export", "grad", "hessian",
     "jacfwd", "jacrev", "jit", "jvp", "lax", "linearize", "make_graph", "nn", "numpy",
     "random", "remat", "runtime", "test_util", "tree_util", "value_and_grad", "vjp",

@@ -156,9 +156,14 @@ class Device:
         element_type = _element_type(array.dtype)
         hal = self.hal_device
         _count(to_device=1)
-        return hal.allocator.allocate_buffer_copy(
-            memory_type=MemoryType.DEVICE_LOCAL, allowed_usage=BufferUsage.DEFAULT,
-            device=hal, buffer=array, element_type=element_type)
+        try:
+            return hal.allocator.allocate_buffer_copy(
+                memory_type=MemoryType.DEVICE_LOCAL, allowed_usage=BufferUsage.DEFAULT,
+                device=hal, buffer=array, element_type=element_type)
+        except RuntimeError as error:
+            raise_if_out_of_memory(error, self, f"copying {_describe(array)} to it",
+                                   array.nbytes)
+            raise
 
     def to_host(self, buffer_view: HalBufferView) -> np.ndarray:
         """Copies a buffer of this device into a new NumPy array (blocks until ready).
@@ -177,10 +182,15 @@ class Device:
     def _staged_to_host(self, buffer_view: HalBufferView, dtype: np.dtype) -> np.ndarray:
         hal = self.hal_device
         source = buffer_view.get_buffer()
-        staging = hal.allocator.allocate_buffer(
-            memory_type=MemoryType.HOST_LOCAL | MemoryType.DEVICE_VISIBLE,
-            allowed_usage=BufferUsage.TRANSFER_TARGET | BufferUsage.MAPPING_SCOPED,
-            allocation_size=source.byte_length())
+        try:
+            staging = hal.allocator.allocate_buffer(
+                memory_type=MemoryType.HOST_LOCAL | MemoryType.DEVICE_VISIBLE,
+                allowed_usage=BufferUsage.TRANSFER_TARGET | BufferUsage.MAPPING_SCOPED,
+                allocation_size=source.byte_length())
+        except RuntimeError as error:
+            raise_if_out_of_memory(error, self, "staging a result for the host",
+                                   source.byte_length())
+            raise
         semaphore = hal.create_semaphore(0)
         hal.queue_copy(source, staging, wait_semaphores=HalFence.create_at(semaphore, 0),
                        signal_semaphores=HalFence.create_at(semaphore, 1))
@@ -295,6 +305,82 @@ def _driver_problem(driver_name: str) -> str:
     except (RuntimeError, ValueError) as e:
         return f"is unavailable ({str(e).strip().splitlines()[0]})"
     return ""
+
+
+class DeviceMemoryError(MemoryError, RuntimeError):
+    """A device ran out of memory: IREE reported RESOURCE_EXHAUSTED while allocating.
+
+    The message names the device, what irax was doing and the size asked for; irax stays
+    usable afterwards. It is a `MemoryError`, and a `RuntimeError` as IREE's own error was.
+
+    Attributes:
+      device: the `Device` that ran out of memory.
+      nbytes: the size in bytes of the allocation that failed when IREE names it, else of
+        everything being allocated (the array copied, the program's results); None if
+        unknown.
+    """
+
+    def __init__(self, message: str, device: "Device | None" = None,
+                 nbytes: int | None = None):
+        super().__init__(message)
+        self.device = device
+        self.nbytes = nbytes
+
+
+_ALLOCATION_SIZE = re.compile(r"allocation size (\d+)")
+
+
+def raise_if_out_of_memory(error: RuntimeError, device: Device, doing: str,
+                           nbytes: int | None) -> None:
+    """Raises a `DeviceMemoryError` in place of IREE's `error` if that reports exhausted
+    memory (status RESOURCE_EXHAUSTED); returns otherwise, for the caller to re-raise.
+
+    Args:
+      error: what IREE raised.
+      device: the device that was allocating.
+      doing: what irax was doing there, e.g. ``"copying f32[1000] (3.91 KiB) to it"``.
+      nbytes: the bytes irax asked for in all (None if unknown); IREE's own figure for
+        the allocation that failed replaces it when IREE's message gives one.
+
+    Example:
+      >>> try:
+      ...     buffer = device.hal_device.allocator.allocate_buffer(...)
+      ... except RuntimeError as error:
+      ...     raise_if_out_of_memory(error, device, "allocating a buffer", size)
+      ...     raise
+    """
+    reason = str(error).strip()
+    if "RESOURCE_EXHAUSTED" not in reason:
+        return
+    named = _ALLOCATION_SIZE.search(reason)
+    if named:
+        nbytes = int(named.group(1))
+    failed = (f": an allocation of {nbytes} bytes ({format_bytes(nbytes)}) failed"
+              if named else "")
+    raise DeviceMemoryError(
+        f"out of memory on {device} while {doing}{failed}. Use smaller arrays or fewer "
+        "at once (e.g. map over chunks with lax.map), or delete device arrays that are "
+        f"no longer needed.\nIREE: {reason}", device=device, nbytes=nbytes) from None
+
+
+def format_bytes(nbytes: int) -> str:
+    """`nbytes` in binary units, as NumPy's MemoryError says it: ``'3.35 GiB'``."""
+    if nbytes < 1024:
+        return f"{nbytes} bytes"
+    scaled = float(nbytes)
+    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
+        scaled /= 1024
+        if scaled < 1024:
+            break
+    return f"{scaled:.2f} {unit}"
+
+
+def _describe(array: np.ndarray) -> str:
+    """``'f32[1000,1000] (3.81 MiB)'``: an array's type, as in printed Graphs, and size."""
+    kind = array.dtype.kind
+    name = (f"{kind}{array.dtype.itemsize * 8}" if kind in "fiuc"
+            else "bool" if kind == "b" else array.dtype.name)
+    return f"{name}[{','.join(map(str, array.shape))}] ({format_bytes(array.nbytes)})"
 
 
 class TransferStats(NamedTuple):

@@ -7,12 +7,14 @@ which stay on the device. No ABI reflection, no NumPy conversion of results, no
 with device-resident inputs, of which ~3.3 µs is IREE's invoke and its two lists.
 """
 import hashlib
+import math
+import re
 import threading
 from typing import NamedTuple
 
 from iree.runtime import HalBufferView, VmContext, VmModule, VmVariantList
 
-from irax.runtime.device import Device, vm_instance
+from irax.runtime.device import Device, format_bytes, raise_if_out_of_memory, vm_instance
 
 
 class ExecutableKey(NamedTuple):
@@ -62,6 +64,8 @@ class Executable:
         Raises:
           ValueError: wrong number of arguments, or a shape or element type that does
             not match the function's signature (IREE's message names the input).
+          DeviceMemoryError: the device ran out of memory (a `MemoryError` naming the
+            device, the program's results and their size).
 
         Example:
           >>> exe = load_executable(compile_cached(add_mlir), CpuDevice())
@@ -72,8 +76,12 @@ class Executable:
         for x in args:
             arguments.push_ref(x.ref if type(x) is HalBufferView else self.device.put(x).ref)
         results = VmVariantList(1)
-        with self._lock:
-            self._context.invoke(self._function, arguments, results)
+        try:
+            with self._lock:
+                self._context.invoke(self._function, arguments, results)
+        except RuntimeError as error:
+            self._raise_if_out_of_memory(error)
+            raise
         if len(results) == 1:  # the common case, ~0.4 µs faster
             return (results.get_as_object(0, HalBufferView),)
         return tuple([results.get_as_object(i, HalBufferView) for i in range(len(results))])
@@ -86,11 +94,48 @@ class Executable:
         for buffer in buffers:
             arguments.push_ref(buffer.ref)
         results = VmVariantList(1)
-        with self._lock:
-            self._context.invoke(self._function, arguments, results)
+        try:
+            with self._lock:
+                self._context.invoke(self._function, arguments, results)
+        except RuntimeError as error:
+            self._raise_if_out_of_memory(error)
+            raise
         if len(results) == 1:
             return (results.get_as_object(0, HalBufferView),)
         return tuple([results.get_as_object(i, HalBufferView) for i in range(len(results))])
+
+    def _raise_if_out_of_memory(self, error: RuntimeError) -> None:
+        """A `DeviceMemoryError` in place of IREE's `error` if the device ran out of
+        memory, naming the program and its results (from the module's ABI declaration)."""
+        declaration = self._function.reflection.get("iree.abi.declaration", "")
+        results = _declared_results(declaration)
+        total = sum(nbytes for _, nbytes in results) if results else None
+        listed = ", ".join(name for name, _ in results[:_LISTED_RESULTS])
+        if len(results) > _LISTED_RESULTS:
+            listed += f" and {len(results) - _LISTED_RESULTS} more"
+        summary = f", whose results {listed} need {format_bytes(total)}" if results else ""
+        raise_if_out_of_memory(error, self.device, f"running program "
+                               f"{self._function.module_name!r}{summary}", total)
+
+
+_LISTED_RESULTS = 4
+_RESULT_TYPE = re.compile(r"tensor<((?:\d+x)*)((?:complex<)?[a-z]+(\d+)[^>]*>?)>")
+
+
+def _declared_results(declaration: str) -> list[tuple[str, int]]:
+    """``[("f32[1000,1000]", 4000000), ...]``: the type and byte size of each result in
+    an ``iree.abi.declaration`` (``sync func @main(...) -> (%output0: tensor<...>)``)."""
+    _, arrow, outputs = declaration.partition("->")
+    results = []
+    for dims, element, bits in _RESULT_TYPE.findall(outputs if arrow else ""):
+        shape = [int(d) for d in dims.split("x") if d]
+        complex_ = element.startswith("complex<")
+        itemsize = max(int(bits), 8) // 8 * (2 if complex_ else 1)
+        name = (f"c{int(bits) * 2}" if complex_ else "bool" if element == "i1"
+                else element.removeprefix("s").replace("ui", "u", 1))
+        results.append((f"{name}[{','.join(map(str, shape))}]",
+                        itemsize * math.prod(shape)))
+    return results
 
 
 _executables: dict[ExecutableKey, Executable] = {}

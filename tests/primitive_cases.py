@@ -148,7 +148,7 @@ NON_DIFFERENTIABLE = {
 }
 
 
-# ---- control flow (API functions: each binds one control-flow primitive) -----------
+# ---- control flow and calls (API functions: each binds one such primitive) ---------
 
 def _cond_case(x):
     import irax.numpy as jnp
@@ -175,7 +175,14 @@ def _while_case(x):
                           lambda c: (c[0] + 1, c[1] * 0.9 + jnp.sin(c[1])), (0, x))[1]
 
 
+def _jit_case(x, y):
+    import irax
+    import irax.numpy as jnp
+    return irax.jit(lambda a, b: jnp.sin(a) * b + a)(x, y)
+
+
 DIFFERENTIABLE.update({
+    "jit": (_jit_case, [normal(3), normal(3)]),
     "cond": (_cond_case, [normal(3)]),
     "scan": (_scan_case, [normal(2), normal(4, 2)]),
     "remat": (_remat_case, [normal(3)]),

@@ -79,7 +79,7 @@ def test_per_example_gradients_match_a_loop_and_compile():
 
 def test_errors_are_clear():
     x, y = jnp.ones((3, 2)), jnp.ones((4, 2))
-    with pytest.raises(ValueError, match=r"inconsistent sizes.*size 3.*size 4"):
+    with pytest.raises(ValueError, match=r"(?s)inconsistent sizes.*size 3.*size 4"):
         vmap(lambda a, b: a + b)(x, y)
     with pytest.raises(ValueError, match="axis 2"):
         vmap(lambda a: a, in_axes=2)(x)
