@@ -133,6 +133,34 @@ def promote_dtypes_weak(*dtypes_and_weak: tuple[np.dtype, bool]) -> tuple[np.dty
     return _promote(nodes, config.enable_x64)
 
 
+_PYTHON_SCALAR_TYPES = (bool, int, float, complex)
+_kept_by = {}  # (dtype, weak) -> frozenset of Python scalar types; cleared on config updates
+config.on_update(lambda name, value: _kept_by.clear())
+
+
+def python_scalar_types_kept(dtype: np.dtype, weak: bool) -> frozenset:
+    """The Python scalar types whose values combine with an array of `dtype` (weakly
+    typed if `weak`) into a result of that same dtype and weak type.
+
+    This is `promote_dtypes_weak` read as a table: a weak Python scalar does not widen
+    an array within its kind (`int` keeps int8, `float` keeps bfloat16) and a bool
+    keeps every dtype, but `float` on an integer array or `complex` on a real one
+    changes the dtype.
+
+    Example:
+        >>> sorted(t.__name__ for t in python_scalar_types_kept(np.dtype("float16"), False))
+        ['bool', 'float', 'int']
+    """
+    kept = _kept_by.get((dtype, weak))
+    if kept is None:
+        same = (dtype, weak and dtype != bool_)
+        kept = _kept_by[(dtype, weak)] = frozenset(
+            t for t in _PYTHON_SCALAR_TYPES
+            if promote_dtypes_weak((dtype, weak), (python_scalar_dtype(t()), t is not bool))
+            == same)
+    return kept
+
+
 def promote_types(a, b) -> np.dtype:
     """`jnp.promote_types`: the dtype two (strongly typed) dtypes promote to."""
     return promote_dtypes_weak((np.dtype(a), False), (np.dtype(b), False))[0]

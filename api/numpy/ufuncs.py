@@ -4,6 +4,7 @@ Arguments are converted, promoted (weak types respected) and broadcast by NumPy'
 rules first.  Transcendental functions promote integers to the default float.
 """
 import functools
+import operator
 
 import numpy as np
 
@@ -39,6 +40,34 @@ __all__ = [
 def _scalar(value, dtype) -> Tensor:
     """The Python number `value` as a strongly typed 0-d array of `dtype`."""
     return convert(asarray_arg("", value), dtype)
+
+
+def _weak_scalar(value, dtype) -> Tensor:
+    """The Python number `value` as a weakly typed 0-d array of `dtype`: combined with
+    an array, it leaves the array's weak type as is (where JAX's decompositions use a
+    Python scalar, e.g. `quotient - 1` in floor_divide)."""
+    return convert(asarray_arg("", value), dtype, True)
+
+
+def _reject_complex(name: str, x: Tensor) -> None:
+    """Raises TypeError naming `name` when the promoted arguments are complex."""
+    if dtypes.is_complex(x.dtype):
+        raise TypeError(f"{name} does not accept complex arguments, got {x.dtype}")
+
+
+def _require_integers(name: str, x: Tensor) -> None:
+    """Raises TypeError naming `name` unless the promoted arguments are integers."""
+    if not dtypes.is_integer(x.dtype):
+        raise TypeError(f"{name} needs integer (or boolean) arguments, got {x.dtype}")
+
+
+def _promote_numeric(name: str, *args) -> list[Tensor]:
+    """`promote_args`, then booleans become the default integer (JAX's
+    `promote_args_numeric`: arithmetic such as `//`, `%`, `<<` and `**` on bools)."""
+    xs = promote_args(name, *args)
+    if xs[0].dtype != dtypes.bool_:
+        return xs
+    return [convert(x, dtypes.default_int_dtype()) for x in xs]
 
 
 def _named(fn, name: str, doc: str):
@@ -105,38 +134,50 @@ def _log_base(name: str, x, base: int):
 
 _BOOL_EQUIVALENT = {"add": "or", "mul": "and"}
 _INTEGER_AND_BOOL = frozenset(d for d in dtypes.ALL if not dtypes.is_inexact(d))
-_SCALAR_FOR_KIND = {"f": (int, float), "c": (int, float, complex), "i": (int,), "u": (int,)}
 
 
 def _eager_binary(fast, allowed, x1, x2):
     """The result of an elementwise op on concrete operands that need no promotion or
-    broadcasting (same dtype and shape, or a Python scalar that NumPy and irax both
-    give the array's dtype); None when the general path is needed."""
+    broadcasting (same dtype and shape, or a Python scalar that leaves the array's
+    dtype and weak type unchanged by `dtypes.python_scalar_types_kept`); None when the
+    general path is needed (including a Python int out of the dtype's range, which
+    the general path wraps as JAX does)."""
     if type(x1) is ArrayImpl:
         v1 = x1._value
+        dtype, weak = v1.dtype, x1._weak_type
         if type(x2) is ArrayImpl:
             v2 = x2._value
-            if v1.dtype != v2.dtype or v1.shape != v2.shape:
+            if dtype != v2.dtype or v1.shape != v2.shape:
                 return None
-            weak = x1._weak_type and x2._weak_type
-        elif type(x2) in _SCALAR_FOR_KIND.get(v1.dtype.kind, ()):
-            v2, weak = x2, x1._weak_type
+            weak = weak and x2._weak_type
+        elif type(x2) in dtypes.python_scalar_types_kept(dtype, weak):
+            v2 = x2
         else:
             return None
-    elif type(x2) is ArrayImpl and type(x1) in _SCALAR_FOR_KIND.get(x2._value.dtype.kind, ()):
-        v1, v2, weak = x1, x2._value, x2._weak_type
+    elif type(x2) is ArrayImpl:
+        v2 = x2._value
+        dtype, weak = v2.dtype, x2._weak_type
+        if type(x1) not in dtypes.python_scalar_types_kept(dtype, weak):
+            return None
+        v1 = x1
     else:
         return None
-    dtype = v1.dtype if type(v1) is not int and type(v1) is not float and type(
-        v1) is not complex else v2.dtype
     if dtype not in allowed:
         return None
-    out = fast.np_fn(v1, v2)
+    try:
+        if type(v1) is not np.ndarray:
+            v1 = dtype.type(v1)
+        out = fast.np_fn(v1, v2)
+    except OverflowError:
+        return None
     if out.dtype != dtype:
         if fast.same_dtype_out:
             return None
         weak = False
     return ArrayImpl(out, weak)
+
+
+_ORDERINGS = frozenset({"lt", "le", "gt", "ge"})
 
 
 def _binary(name, prim_name, inexact=False):
@@ -147,6 +188,10 @@ def _binary(name, prim_name, inexact=False):
     bind, bool_bind = prim.bind, ew.BINARY[bool_prim_name].bind
     fast = prim.eager_fast_path
     allowed = fast.allowed if not inexact else fast.allowed - _INTEGER_AND_BOOL
+    ordering = prim_name in _ORDERINGS
+    accepted = fast.allowed | ew.BINARY[bool_prim_name].eager_fast_path.allowed & {dtypes.bool_}
+    if ordering:
+        accepted |= set(dtypes.COMPLEX)
 
     def fn(x1, x2):
         if no_transform_active():
@@ -154,11 +199,22 @@ def _binary(name, prim_name, inexact=False):
             if out is not None:
                 return out
         x1, x2 = promote(name, x1, x2)
+        if x1.dtype not in accepted:
+            raise TypeError(f"{name} does not accept {x1.dtype} arguments")
         if x1.dtype == dtypes.bool_:
             return bool_bind(x1, x2)
+        if ordering and dtypes.is_complex(x1.dtype):
+            return _lexicographic(bind, x1, x2)
         return bind(x1, x2)
     return _named(fn, name,
                   f"`jnp.{name}(x1, x2)`: elementwise with broadcasting, as `numpy.{name}`.")
+
+
+def _lexicographic(compare, x1, x2):
+    """`compare` of complex numbers ordered by real part, then imaginary part (JAX)."""
+    re1, re2 = lax["real"](x1), lax["real"](x2)
+    return where(lax["eq"](re1, re2), compare(lax["imag"](x1), lax["imag"](x2)),
+                 compare(re1, re2))
 
 
 add = _binary("add", "add")
@@ -221,14 +277,16 @@ invert = bitwise_invert = bitwise_not
 
 
 def left_shift(x1, x2):
-    """`jnp.left_shift(x1, x2)`: `x1 << x2` on integers."""
-    x1, x2 = promote_args("left_shift", x1, x2)
+    """`jnp.left_shift(x1, x2)`: `x1 << x2` on integers (bools count as integers)."""
+    x1, x2 = _promote_numeric("left_shift", x1, x2)
+    _require_integers("left_shift", x1)
     return lax["shift_left"](x1, x2)
 
 
 def right_shift(x1, x2):
     """`jnp.right_shift(x1, x2)`: arithmetic shift for signed, logical for unsigned."""
-    x1, x2 = promote_args("right_shift", x1, x2)
+    x1, x2 = _promote_numeric("right_shift", x1, x2)
+    _require_integers("right_shift", x1)
     op = "shift_right_logical" if x1.dtype.kind == "u" else "shift_right_arithmetic"
     return lax[op](x1, x2)
 
@@ -334,19 +392,32 @@ def reciprocal(x):
 
 
 def power(x1, x2):
-    """`jnp.power(x1, x2)`: `x1 ** x2`; a Python int exponent uses exact repeated
-    multiplication (`lax.integer_pow`), integer arrays use exponentiation by squaring."""
-    if isinstance(x2, int) and not isinstance(x2, bool):
-        x1 = asarray_arg("power", x1)
-        if dtypes.is_integer(x1.dtype) and x2 < 0:
-            raise ValueError("Integers to negative integer powers are not allowed.")
-        return ew.integer_pow(x1, x2)
-    x1, x2 = promote_args("power", x1, x2)
-    if dtypes.is_inexact(x1.dtype):
-        return lax["pow"](x1, x2)
-    if x1.dtype == dtypes.bool_:
-        return logical_or(x1, logical_not(x2))
-    return _integer_power(x1, x2)
+    """`jnp.power(x1, x2)`: `x1 ** x2`.
+
+    An integer exponent that is not an array (a Python int or bool, a NumPy integer)
+    uses exact repeated multiplication (`lax.integer_pow`) and keeps `x1`'s dtype, as
+    in JAX; integer arrays use exponentiation by squaring; bools count as integers.
+    A strongly typed integer exponent array makes a float result strongly typed (JAX's
+    `lax.pow` takes such an exponent as it is).
+    """
+    if not isinstance(x2, Tensor):
+        try:
+            exponent = operator.index(x2)
+        except TypeError:
+            pass
+        else:
+            (x1,) = _promote_numeric("power", x1)
+            if dtypes.is_integer(x1.dtype) and exponent < 0:
+                raise ValueError("power: integers to negative integer powers are not "
+                                 f"allowed (got {x1.dtype} ** {exponent})")
+            return ew.integer_pow(x1, exponent)
+    x2 = asarray_arg("power", x2)
+    strong_integer_exponent = dtypes.is_integer(x2.dtype) and not x2.weak_type
+    x1, x2 = _promote_numeric("power", x1, x2)
+    if not dtypes.is_inexact(x1.dtype):
+        return _integer_power(x1, x2)
+    out = lax["pow"](x1, x2)
+    return convert(out, out.dtype) if strong_integer_exponent else out
 
 
 pow = power
@@ -370,42 +441,62 @@ def float_power(x1, x2):
 
 
 def floor_divide(x1, x2):
-    """`jnp.floor_divide(x1, x2)`: `x1 // x2`, rounding towards minus infinity."""
-    x1, x2 = promote_args("floor_divide", x1, x2)
+    """`jnp.floor_divide(x1, x2)`: `x1 // x2`, rounding towards minus infinity.
+
+    Integers follow JAX (XLA): `x // 0` is -2 for signed `x != 0` (the truncated
+    quotient -1, corrected because the signs of `x` and 0 differ and `x % 0 = x` is
+    nonzero), -1 for `x == 0`, and the dtype's maximum for unsigned `x`;
+    `INT_MIN // -1` is `INT_MIN`. Floats follow Python (`x // 0.0` is ±inf or NaN).
+    Bools count as integers; complex numbers raise TypeError.
+    """
+    x1, x2 = _promote_numeric("floor_divide", x1, x2)
+    _reject_complex("floor_divide", x1)
     if dtypes.is_integer(x1.dtype):
-        q = lax["div"](x1, x2)
-        zero = _scalar(0, x1.dtype)
-        if x1.dtype.kind == "u":
-            return q
-        inexact = lax["ne"](lax["rem"](x1, x2), zero)
-        flip = lax["ne"](lax["lt"](x1, zero), lax["lt"](x2, zero))
-        return where(logical_and(inexact, flip), lax["sub"](q, _scalar(1, x1.dtype)), q)
-    if x1.dtype == dtypes.bool_:
-        raise TypeError("floor_divide does not accept bool arguments")
-    if dtypes.is_complex(x1.dtype):
-        raise TypeError("floor_divide does not accept complex arguments")
+        return _integer_floor_divide(x1, x2)
     return _float_divmod(x1, x2)[0]
 
 
+def _integer_floor_divide(x1, x2):
+    q = lax["div"](x1, x2)
+    if x1.dtype.kind == "u":
+        return q
+    zero = _weak_scalar(0, x1.dtype)
+    signs_differ = lax["ne"](lax["sign"](x1), lax["sign"](x2))
+    inexact = lax["ne"](lax["rem"](x1, x2), zero)
+    return where(logical_and(signs_differ, inexact), lax["sub"](q, _weak_scalar(1, x1.dtype)), q)
+
+
 def _float_divmod(x1, x2):
+    """Python's float `divmod` (CPython's float_divmod, as in JAX)."""
     mod = lax["rem"](x1, x2)
-    div = lax["div"](lax["sub"](x1, mod), x2)
-    zero = _scalar(0, x1.dtype)
-    fix_sign = logical_and(lax["ne"](mod, zero),
-                           lax["ne"](lax["lt"](x2, zero), lax["lt"](mod, zero)))
-    one = _scalar(1, x1.dtype)
-    div = where(fix_sign, lax["sub"](div, one), div)
+    zero = _weak_scalar(0, x1.dtype)
+    dividend = where(lax["eq"](x2, zero), x1, lax["sub"](x1, mod))
+    div = lax["div"](dividend, x2)
+    fix_sign = logical_and(lax["ne"](mod, zero), lax["ne"](lax["sign"](x2), lax["sign"](mod)))
+    div = where(fix_sign, lax["sub"](div, _weak_scalar(1, x1.dtype)), div)
     mod = where(fix_sign, lax["add"](mod, x2), mod)
     return ew.round(div, 1), mod
 
 
+def _nonzero_divisor(x2):
+    """An integer divisor with its zeros replaced by 1: JAX's `x % 0` is 0."""
+    return where(lax["eq"](x2, _weak_scalar(0, x2.dtype)), _weak_scalar(1, x2.dtype), x2)
+
+
 def remainder(x1, x2):
-    """`jnp.remainder(x1, x2)` / `mod`: `x1 % x2` with the sign of the divisor."""
-    x1, x2 = promote_args("remainder", x1, x2)
+    """`jnp.remainder(x1, x2)` / `mod`: `x1 % x2` with the sign of the divisor.
+
+    For integers `x % 0` is 0, as in JAX (NumPy also gives 0, with a warning); for
+    floats it is NaN. Bools count as integers; complex numbers raise TypeError.
+    """
+    x1, x2 = _promote_numeric("remainder", x1, x2)
+    _reject_complex("remainder", x1)
+    if dtypes.is_integer(x1.dtype):
+        x2 = _nonzero_divisor(x2)
     r = lax["rem"](x1, x2)
     if x1.dtype.kind == "u":
         return r
-    zero = _scalar(0, x1.dtype)
+    zero = _weak_scalar(0, x1.dtype)
     fix_sign = logical_and(lax["ne"](r, zero), lax["ne"](lax["lt"](r, zero),
                                                       lax["lt"](x2, zero)))
     return where(fix_sign, lax["add"](r, x2), r)
@@ -415,13 +506,21 @@ mod = remainder
 
 
 def divmod(x1, x2):
-    """`jnp.divmod(x1, x2)`: `(x1 // x2, x1 % x2)`."""
+    """`jnp.divmod(x1, x2)`: `(x1 // x2, x1 % x2)` (see `floor_divide`, `remainder`)."""
+    x1, x2 = _promote_numeric("divmod", x1, x2)
+    _reject_complex("divmod", x1)
+    if dtypes.is_inexact(x1.dtype):
+        return _float_divmod(x1, x2)
     return floor_divide(x1, x2), remainder(x1, x2)
 
 
 def fmod(x1, x2):
-    """`jnp.fmod(x1, x2)`: remainder with the sign of the dividend (C's fmod)."""
-    x1, x2 = promote_args("fmod", x1, x2)
+    """`jnp.fmod(x1, x2)`: remainder with the sign of the dividend (C's fmod); for
+    integers `x fmod 0` is 0, as in JAX."""
+    x1, x2 = _promote_numeric("fmod", x1, x2)
+    _reject_complex("fmod", x1)
+    if dtypes.is_integer(x1.dtype):
+        x2 = _nonzero_divisor(x2)
     return lax["rem"](x1, x2)
 
 
@@ -479,7 +578,9 @@ def clip(a, a_min=None, a_max=None, *, min=None, max=None):
 def logaddexp(x1, x2):
     """`jnp.logaddexp(x1, x2)`: `log(exp(x1) + exp(x2))` without overflow; its
     derivative is exact at ties and at infinities (a custom JVP, as in JAX)."""
-    return _logaddexp(*promote_args_inexact("logaddexp", x1, x2))
+    x1, x2 = promote_args_inexact("logaddexp", x1, x2)
+    _reject_complex("logaddexp", x1)
+    return _logaddexp(x1, x2)
 
 
 @custom_jvp
@@ -505,6 +606,7 @@ def _logaddexp_jvp(primals, tangents):
 def logaddexp2(x1, x2):
     """`jnp.logaddexp2(x1, x2)`: `log2(2**x1 + 2**x2)` without overflow."""
     x1, x2 = promote_args_inexact("logaddexp2", x1, x2)
+    _reject_complex("logaddexp2", x1)
     ln2 = _scalar(float(np.log(2)), x1.dtype)
     return lax["div"](logaddexp(lax["mul"](x1, ln2), lax["mul"](x2, ln2)), ln2)
 
@@ -512,6 +614,7 @@ def logaddexp2(x1, x2):
 def hypot(x1, x2):
     """`jnp.hypot(x1, x2)`: `sqrt(x1**2 + x2**2)` without intermediate overflow."""
     x1, x2 = promote_args_inexact("hypot", x1, x2)
+    _reject_complex("hypot", x1)
     a, b = lax["abs"](x1), lax["abs"](x2)
     big, small = lax["max"](a, b), lax["min"](a, b)
     zero = _scalar(0, big.dtype)
@@ -575,6 +678,8 @@ def signbit(x):
 def copysign(x1, x2):
     """`jnp.copysign(x1, x2)`: magnitude of x1 with the sign of x2."""
     x1, x2 = promote_args_inexact("copysign", x1, x2)
+    _reject_complex("copysign", x1)
+    x1 = convert(x1, x1.dtype, x1.weak_type and x2.weak_type)  # the result's weak type
     mag = lax["abs"](x1)
     return where(signbit(x2), lax["neg"](mag), mag)
 
@@ -596,11 +701,14 @@ def nan_to_num(x, copy: bool = True, nan: float = 0.0, posinf=None, neginf=None)
 
 
 def heaviside(x1, x2):
-    """`jnp.heaviside(x1, x2)`: 0 for x1 < 0, x2 for x1 == 0, 1 for x1 > 0."""
+    """`jnp.heaviside(x1, x2)`: 0 for x1 < 0, x2 for x1 == 0, 1 for x1 > 0 (NaN for
+    NaN x1)."""
     x1, x2 = promote_args_inexact("heaviside", x1, x2)
+    _reject_complex("heaviside", x1)
     zero = _scalar(0, x1.dtype)
     one = _scalar(1, x1.dtype)
-    return where(lax["lt"](x1, zero), zero, where(lax["gt"](x1, zero), one, x2))
+    return where(lax["lt"](x1, zero), zero,
+                 where(lax["gt"](x1, zero), one, where(isnan(x1), x1, x2)))
 
 
 @functools.partial(custom_jvp, nondiff_argnums=(0,))

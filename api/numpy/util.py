@@ -109,7 +109,8 @@ def promote_args(name: str, *args) -> list[Tensor]:
     if _already_promoted(xs):
         return xs
     dtype, weak = dtypes.promote_dtypes_weak(*[(x.dtype, x.weak_type) for x in xs])
-    xs = [x if x.dtype == dtype else ew.convert_element_type(x, dtype, weak) for x in xs]
+    xs = [x if x.dtype == dtype and x.weak_type == weak
+          else ew.convert_element_type(x, dtype, weak) for x in xs]
     return broadcast_arrays(name, *xs)
 
 
@@ -121,7 +122,8 @@ def promote_args_inexact(name: str, *args) -> list[Tensor]:
     dtype, weak = dtypes.promote_dtypes_weak(*[(x.dtype, x.weak_type) for x in xs])
     if not dtypes.is_inexact(dtype):
         dtype = dtypes.default_float_dtype()
-    xs = [x if x.dtype == dtype else ew.convert_element_type(x, dtype, weak) for x in xs]
+    xs = [x if x.dtype == dtype and x.weak_type == weak
+          else ew.convert_element_type(x, dtype, weak) for x in xs]
     return broadcast_arrays(name, *xs)
 
 
