@@ -17,12 +17,13 @@ from irax.transforms.autodiff import (
 from irax.transforms.custom_derivatives import custom_jvp, custom_vjp
 from irax.transforms.device_eval import device_put
 from irax.transforms.export import export
-from irax.transforms.jit import jit
+from irax.transforms.jit import clear_caches, jit
 from irax.transforms.vmap import vmap
 from irax.version import __version__
 
 __all__ = [
-    "Array", "ConcretizationTypeError", "DeviceMemoryError", "UnexpectedTracerError", "checkpoint", "config",
+    "Array", "ConcretizationTypeError", "DeviceMemoryError", "UnexpectedTracerError", "checkpoint",
+    "clear_caches", "config",
     "custom_jvp", "custom_vjp", "device_put", "devices", "export", "grad", "hessian",
     "jacfwd", "jacrev", "jit", "jvp", "lax", "linearize", "make_graph", "nn", "numpy",
     "random", "remat", "runtime", "test_util", "tree_util", "value_and_grad", "vjp",

@@ -3,6 +3,7 @@
 Each flag has a default, an optional environment variable that overrides the
 default at import time, and a parser for that variable.  Transforms read flags
 through `config.<name>`; caches that depend on a flag include its value in their key.
+As in JAX, the flags are process-wide: `update` in one thread changes them for all.
 """
 import os
 from collections.abc import Callable
@@ -29,6 +30,12 @@ FLAGS: dict[str, Flag] = {
                               "keep compiled programs on disk between processes"),
     "default_device": Flag(None, "IRAX_PLATFORM", str,
                            "platform or device new arrays and eager ops use"),
+    "program_cache_size": Flag(128, "IRAX_PROGRAM_CACHE_SIZE", int,
+                               "compiled programs kept loaded in memory (least recently "
+                               "used ones are released first)"),
+    "program_cache_bytes": Flag(128 << 20, "IRAX_PROGRAM_CACHE_BYTES", int,
+                                "bytes of compiled code kept loaded in memory, and of "
+                                "compiled code the compile cache keeps in memory"),
 }
 
 

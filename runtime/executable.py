@@ -10,6 +10,7 @@ import hashlib
 import math
 import re
 import threading
+import weakref
 from typing import NamedTuple
 
 from iree.runtime import HalBufferView, VmContext, VmModule, VmVariantList
@@ -33,7 +34,7 @@ class Executable:
     (IREE VM contexts need external synchronisation) while the GIL is released, so
     other executables, and other Python threads, keep running.
     """
-    __slots__ = ("_context", "_function", "_lock", "device", "key")
+    __slots__ = ("__weakref__", "_context", "_function", "_lock", "device", "key")
 
     def __init__(self, key: ExecutableKey, vmfb: bytes):
         module = VmModule.copy_buffer(vm_instance(), vmfb)
@@ -138,13 +139,16 @@ def _declared_results(declaration: str) -> list[tuple[str, int]]:
     return results
 
 
-_executables: dict[ExecutableKey, Executable] = {}
+_executables: "weakref.WeakValueDictionary[ExecutableKey, Executable]" = (
+    weakref.WeakValueDictionary())
+"""Loaded executables, shared while some program holds them: a program released from
+memory (transforms/loaded_programs.py) frees its module and VM context."""
 _lock = threading.Lock()
 
 
 def load_executable(vmfb: bytes, device: Device, entry: str = "main",
                     driver: str | None = None) -> Executable:
-    """The `Executable` for `vmfb` on `device`, loaded once per process and reused.
+    """The `Executable` for `vmfb` on `device`, loaded once and shared while in use.
     `driver` (default: the device's) may name the other host driver for a CPU device
     (`runtime.device.threaded_driver` chooses it per program).
 

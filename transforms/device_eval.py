@@ -32,6 +32,8 @@ from irax.mlir_lowering import lower_graph
 from irax.runtime import CpuDevice, Device, compile_cached, load_executable
 from irax.runtime.device import PLATFORMS, devices
 
+from . import loaded_programs
+
 
 class DeviceMismatchError(ValueError):
     """Committed arrays on different devices met in one computation."""
@@ -204,7 +206,8 @@ class KernelStats(NamedTuple):
 class Kernel:
     """One primitive, compiled and loaded on one device; returns BufferArrays there."""
 
-    __slots__ = ("const_buffers", "device", "executable", "out_avals")
+    __slots__ = ("const_buffers", "device", "executable", "key", "nbytes", "out_avals",
+                 "recently_used")
 
     def __init__(self, key: KernelKey, params: dict):
         primitive, device = key.primitive, key.device
@@ -216,15 +219,24 @@ class Kernel:
         closed = trace_to_graph(one_equation, list(key.in_avals), name=primitive.name)
         name = "eager_" + primitive.name
         lowered = lower_graph(stored_graph(closed, device), name)
-        self.executable = load_executable(
-            compile_cached(lowered.text, device.target, name=name), device)
+        vmfb = compile_cached(lowered.text, device.target, name=name)
+        self.executable = load_executable(vmfb, device)
         self.const_buffers = [device.put(a) for a in lowered.hoisted] + [
             device_buffer(c, v.aval, device) for c, v in
             zip(closed.consts, closed.graph.constvars)]
         self.out_avals = closed.graph.out_avals
         self.device = device
+        self.key = key
+        self.nbytes = len(vmfb)
+
+    def release(self) -> None:
+        """Forgets this kernel; the next eager call of its key builds it again."""
+        with _kernels_lock:
+            if _kernels.get(self.key) is self:
+                del _kernels[self.key]
 
     def __call__(self, args, committed: bool) -> list[BufferArray]:
+        self.recently_used = True
         device = self.device
         buffers = [device_buffer(a, a.aval, device) for a in args]
         outs = self.executable(*self.const_buffers, *buffers)
@@ -257,8 +269,19 @@ def evaluate_on_device(primitive: Primitive, args, params: dict):
                 start = time.perf_counter()
                 kernel = _kernels[key] = Kernel(key, params)
                 _count(builds=1, build_seconds=time.perf_counter() - start)
+                built = kernel
+            else:
+                built = None
+        if built is not None:  # outside the lock: admitting may release other kernels
+            loaded_programs.admit(built, built.nbytes)
     outs = kernel(args, committed)
     return outs if primitive.multiple_results else outs[0]
+
+
+def clear_kernels() -> None:
+    """Forgets every eager device kernel (`irax.clear_caches`)."""
+    with _kernels_lock:
+        _kernels.clear()
 
 
 def _eager_device(primitive: Primitive, args) -> tuple[Device, bool]:

@@ -14,6 +14,7 @@ import inspect
 import sys
 import threading
 import time
+import weakref
 from typing import NamedTuple
 
 from irax.core import pytree
@@ -24,13 +25,15 @@ from irax.core.graph_trace import abstractify, trace_to_graph
 from irax.core.primitives.call import jit_p
 from irax.core.tensor import ArrayImpl, BufferArray
 from irax.core.trace import Tracer, concrete_values_evaluate, no_transform_active
-from irax.mlir_lowering import lower_graph
+from irax.mlir_lowering import LoweredModule, lower_graph
 from irax.runtime import Device, compile_cached, load_executable
+from irax.runtime.cache import default_cache
 from irax.runtime.compiler import program_flags
 from irax.runtime.device import threaded_driver
 
-from .device_eval import computation_device, device_buffer, stored_graph
-from .jit_rules import derived
+from . import loaded_programs
+from .device_eval import clear_kernels, computation_device, device_buffer, stored_graph
+from .jit_rules import clear_derived, derived
 
 
 class SignatureKey(NamedTuple):
@@ -57,33 +60,55 @@ class Compiled:
         self.device = device
         self.name = name
         self.out_avals = tuple(graph.out_avals)
-        self._text = self._executable = self._const_buffers = self._hoisted = None
+        self._lowered = None
+        self._loaded = None  # (executable, constant buffers), while loaded
+        self.recently_used = False
         self._lock = threading.Lock()
         self._open_graph = None
+
+    def _lower(self) -> LoweredModule:
+        lowered = self._lowered
+        if lowered is None:
+            lowered = self._lowered = lower_graph(stored_graph(self.graph, self.device),
+                                                  self.name)
+        return lowered
 
     @property
     def text(self) -> str:
         """The StableHLO module (lowered on first use), with the device's storage dtypes
         at its boundary (`Device.storage_dtype`)."""
-        if self._text is None:
-            lowered = lower_graph(stored_graph(self.graph, self.device), self.name)
-            self._hoisted = lowered.hoisted
-            self._text = lowered.text
-        return self._text
+        return self._lower().text
 
-    def _load(self):
+    def _load(self) -> tuple:
+        """(executable, constant buffers): compiled (or read from the compile cache) and
+        loaded on first use, and again after `release`."""
         with self._lock:
-            if self._executable is None:
-                target = self.device.target
-                flags = program_flags(self.text, target)
-                vmfb = compile_cached(self.text, target, flags, name=self.name)
-                hoisted = [self.device.put(a) for a in self._hoisted]
-                self._const_buffers = hoisted + [
-                    device_buffer(c, v.aval, self.device) for c, v in
+            loaded = self._loaded
+            if loaded is None:
+                lowered, device = self._lower(), self.device
+                target = device.target
+                flags = program_flags(lowered.text, target)
+                vmfb = compile_cached(lowered.text, target, flags, name=self.name)
+                consts = [device.put(a) for a in lowered.hoisted] + [
+                    device_buffer(c, v.aval, device) for c, v in
                     zip(self.graph.consts, self.graph.graph.constvars)]
-                self._executable = load_executable(
-                    vmfb, self.device, driver=threaded_driver(self.device, self.text))
-        return self._executable
+                executable = load_executable(
+                    vmfb, device, driver=threaded_driver(device, lowered.text))
+                loaded = self._loaded = (executable, consts)
+                self._lowered = None  # re-lowered only if released and called again
+                admitted = len(vmfb)
+            else:
+                admitted = None
+        if admitted is not None:  # outside the lock: admitting may release other programs
+            loaded_programs.admit(self, admitted)
+        self.recently_used = True
+        return loaded
+
+    def release(self) -> None:
+        """Drops the loaded executable and its constant buffers (calls in flight keep
+        theirs); the next call loads it again from the compile cache."""
+        with self._lock:
+            self._loaded = None
 
     @property
     def open_graph(self) -> Graph:
@@ -96,10 +121,11 @@ class Compiled:
     def call_flat(self, leaves, in_avals, committed: bool = False):
         """Runs the program on flat concrete arguments (moved to its device when they
         live elsewhere); returns flat BufferArrays on the device, `committed` to it."""
-        executable = self._executable or self._load()
+        executable, consts = self._loaded or self._load()
+        self.recently_used = True
         device = self.device
         buffers = [device_buffer(x, a, device) for x, a in zip(leaves, in_avals)]
-        outs = executable(*self._const_buffers, *buffers)
+        outs = executable(*consts, *buffers)
         return [BufferArray(b, device, a, committed) for b, a in zip(outs, self.out_avals)]
 
     def __call__(self, *args):
@@ -164,6 +190,7 @@ class Jitted:
         #   -> (program, whether its results are committed)
         self._fast: dict[tuple, tuple[Compiled, bool]] = {}
         self._lock = threading.Lock()
+        _jitted.add(self)
         try:
             self._param_names = list(inspect.signature(fun).parameters)
         except (TypeError, ValueError):
@@ -267,12 +294,37 @@ class Jitted:
                               name=self.__name__, device=self.device)
         return pytree.tree_unflatten(compiled.out_tree, outs)
 
+    def clear_cache(self) -> None:
+        """Forgets every traced and compiled signature of this function."""
+        with self._lock:
+            self._cache.clear()
+            self._fast.clear()
+
     def lower(self, *args, **kwargs) -> Lowered:
         """Traces, lowers and compiles for these arguments; see `Lowered`."""
         return Lowered(self._compiled(args, kwargs)[0])
 
 
 _LEAF = pytree.tree_structure(0)
+_jitted: "weakref.WeakSet[Jitted]" = weakref.WeakSet()
+
+
+def clear_caches() -> None:
+    """`irax.clear_caches()`: forgets every traced and compiled program of this process
+    (every jitted function's signatures, transformed call Graphs, eager device kernels)
+    and releases the loaded executables. The on-disk compile cache stays, so programs
+    traced again load without recompiling.
+
+    Example:
+        >>> f = irax.jit(jnp.sin); f(1.0)
+        >>> irax.clear_caches()          # f traces (and loads) again on its next call
+    """
+    for jitted in list(_jitted):
+        jitted.clear_cache()
+    clear_derived()
+    clear_kernels()
+    loaded_programs.clear()
+    default_cache().clear_memory()
 
 
 def _fast_key(args) -> tuple | None:
@@ -310,8 +362,9 @@ class FastCall:
 
     def __call__(self, args):
         compiled, device = self.compiled, self.device
-        executable = compiled._executable or compiled._load()
-        buffers = compiled._const_buffers + [
+        executable, consts = compiled._loaded or compiled._load()
+        compiled.recently_used = True
+        buffers = consts + [
             a.buffer if type(a) is BufferArray and a.device is device else
             device_buffer(a, aval, device) for a, aval in zip(args, self.in_avals)]
         outs = executable.call_buffers(buffers)
