@@ -8,10 +8,18 @@ Knows MLIR text and flags, not Graphs.
     f = load("predict.vmfb", device="cpu")              # an irax.export artefact
     f(params, x)                                         # same pytrees; runtime only
 """
-from irax.runtime.artifact import ArtifactError, Loaded, load, read_metadata
+from irax.runtime.artifact import (
+    ArtifactError,
+    Loaded,
+    add_checksum,
+    load,
+    read_metadata,
+    verify_checksum,
+)
 from irax.runtime.cache import (
     CacheKey,
     CacheStats,
+    CacheWarning,
     CompileCache,
     cache_key,
     compile_cached,
@@ -45,6 +53,7 @@ __all__ = [
     "ArtifactError",
     "CacheKey",
     "CacheStats",
+    "CacheWarning",
     "CompileCache",
     "CompileError",
     "CpuDevice",
@@ -56,6 +65,7 @@ __all__ = [
     "Loaded",
     "UnsupportedTypeError",
     "VulkanDevice",
+    "add_checksum",
     "cache_key",
     "compile_cached",
     "compile_flags",
@@ -68,4 +78,5 @@ __all__ = [
     "stats",
     "to_host",
     "transfer_stats",
+    "verify_checksum",
 ]

@@ -4,9 +4,30 @@ Needs only NumPy, the standard library and `iree.runtime` (the ``iree-base-runti
 wheel): no compiler, no tracing. This file imports nothing of irax, so a deployment
 may even copy it alone next to its artefacts.
 
-An artefact is a regular IREE VM flatbuffer. Its public function ``main`` carries
-irax's metadata as IREE reflection (``iree.reflection = {irax.export = "<json>"}``),
-readable from `VmFunction.reflection` without a device:
+**An artefact is native code.** Loading one runs code it contains in this process
+(inherent to IREE), so load only artefacts you trust, as you would a shared library.
+Everything short of that is checked: the file's integrity, its metadata against the
+module's own signature, and every buffer's size before it is read.
+
+An artefact is a regular IREE VM module (the bytes IREE writes) followed by a 48-byte
+integrity trailer (`add_checksum`)::
+
+    <IREE module> <sha256 of the module: 32 bytes> <module length: u64 LE> b"IRAXSUM1"
+
+The trailer sits *after* the module because IREE reads a module from its first byte
+and ignores what follows its archive: ``iree-run-module``, ``iree.runtime`` and older
+irax loaders still read the file as it is, while `load` and `read_metadata` verify the
+checksum before any byte reaches IREE, so a damaged file is an `ArtifactError`, never
+a crash or wrong numbers. (Inside the module, e.g. in the metadata, the checksum would
+cover itself; a header would break ``iree-run-module``.) The checksum proves integrity,
+not authorship: anyone can write a valid trailer. Files without a valid trailer
+(damaged, written by an irax from before artefact checksums, or plain IREE modules) are refused
+with an `ArtifactError` saying so: accepting some unchecked files would let exactly the
+damaged ones through.
+
+The module's public function ``main`` carries irax's metadata as IREE reflection
+(``iree.reflection = {irax.export = "<json>"}``), readable from
+`VmFunction.reflection` without a device:
 
     {"format": "irax.export", "version": 1, "irax_version": ..., "iree_version": ...,
      "function": "predict", "targets": ["cpu", "vulkan"], "cpu_features": "portable",
@@ -17,14 +38,22 @@ Trees are JSON: ``"*"`` a leaf, ``null`` None, ``{"tuple": [...]}``,
 ``{"list": [...]}``, ``{"dict": [[key, child], ...]}`` (children in flattening
 order) and ``{"custom": ["module.Type", [...]]}`` for namedtuples and registered
 pytree classes, which come back from a loaded artefact as plain tuples of
-their children (the runtime cannot rebuild classes it does not import).
+their children (the runtime cannot rebuild classes it does not import). Dtypes are
+NumPy names from `DTYPES`; every leaf must agree with the module's reflected ABI
+declaration (``iree.abi.declaration``), and every result buffer with its leaf (shape,
+element type, byte size) before it is read.
 
     f = load("predict.vmfb", device="cpu")
     f(params, x)              # the exported pytree structure, NumPy arrays out
     f(*flat_arrays)           # or every leaf positionally
 """
+import hashlib
 import json
+import math
 import os
+import re
+import stat
+import struct
 import threading
 from collections.abc import Mapping
 from typing import NamedTuple
@@ -40,6 +69,16 @@ ENTRY = "main"
 
 DRIVERS = {"cpu": "local-sync", "cuda": "cuda", "hip": "hip", "vulkan": "vulkan"}
 """Platform (a target name of `irax.export`) → the IREE HAL driver that runs it."""
+DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+          "float16", "bfloat16", "float32", "float64", "complex64", "complex128")
+"""The dtypes an artefact's leaves may have (NumPy names)."""
+_MLIR_DTYPES = {"i1": "bool", "i8": "int8", "i16": "int16", "i32": "int32", "i64": "int64",
+                "ui8": "uint8", "ui16": "uint16", "ui32": "uint32", "ui64": "uint64",
+                "f16": "float16", "bf16": "bfloat16", "f32": "float32", "f64": "float64",
+                "complex<f32>": "complex64", "complex<f64>": "complex128"}
+"""MLIR element type (as IREE's ABI declaration prints it) -> NumPy dtype name."""
+_TRAILER = struct.Struct("<32sQ8s")  # sha256(module), len(module), magic
+_TRAILER_MAGIC = b"IRAXSUM1"
 NO_PYTHON_DRIVER = {
     "metal": "IREE's Python runtime has no Metal driver: run a Metal artefact on macOS "
              "with IREE's C runtime or `iree-run-module --device=metal`",
@@ -126,14 +165,63 @@ def _vm_instance() -> ireert.VmInstance:
         return _instance
 
 
+def add_checksum(vmfb: bytes) -> bytes:
+    """`add_checksum(vmfb)`: an IREE module's bytes followed by irax's integrity trailer.
+
+    The result is what `irax.export` writes and what `load` accepts (see the module
+    docs for the format); IREE tools still read it as the module. Bytes that already
+    end in a valid trailer come back unchanged.
+
+    Example:
+      >>> data = add_checksum(vmfb)
+      >>> len(data) - len(vmfb), verify_checksum(data) == vmfb
+      (48, True)
+    """
+    data = bytes(vmfb)
+    if _trailer_module(data) is not None:
+        return data
+    return data + _TRAILER.pack(hashlib.sha256(data).digest(), len(data), _TRAILER_MAGIC)
+
+
+def verify_checksum(data: bytes, name: str = "<bytes>") -> bytes:
+    """`verify_checksum(data, name="<bytes>")`: the IREE module inside an artefact's bytes.
+
+    Raises:
+      ArtifactError: `data` has no valid integrity trailer (damaged, truncated, or not
+        written by `irax.export`); the message names `name`.
+    """
+    module = _trailer_module(data)
+    if module is None:
+        raise ArtifactError(
+            f"{name!r} failed its integrity check: it has no valid irax checksum trailer. "
+            "It is damaged or truncated, was written by an irax from before artefact "
+            "checksums (export it again), or is a plain IREE module not written by "
+            "irax.export (run those with iree.runtime or iree-run-module directly)")
+    return module
+
+
+def _trailer_module(data: bytes) -> bytes | None:
+    """The module before a valid trailer, or None."""
+    if len(data) < _TRAILER.size:
+        return None
+    digest, length, magic = _TRAILER.unpack_from(data, len(data) - _TRAILER.size)
+    module = data[:-_TRAILER.size]
+    if (magic != _TRAILER_MAGIC or length != len(module)
+            or hashlib.sha256(module).digest() != digest):
+        return None
+    return module
+
+
 def read_metadata(path_or_bytes: str | os.PathLike | bytes) -> dict:
     """`read_metadata(path_or_bytes)`: the irax metadata of an artefact (a dict).
 
-    Needs no device: the module is parsed and verified, not loaded on one.
+    Needs no device: the module is verified and parsed, not loaded on one.
 
     Raises:
-      ArtifactError: the file is missing, truncated or corrupt; has no irax metadata
-        (a .vmfb not written by `irax.export`); or was written by a newer irax.
+      ArtifactError: the file is missing, not a regular file, truncated or corrupt
+        (fails its checksum); has no or malformed irax metadata (a .vmfb not written
+        by `irax.export`), or metadata that disagrees with the module's signature; or
+        was written by a newer irax.
 
     Example:
       >>> read_metadata("predict.vmfb")["targets"]
@@ -142,23 +230,38 @@ def read_metadata(path_or_bytes: str | os.PathLike | bytes) -> dict:
     return _read(path_or_bytes)[1]
 
 
+def _read_file(name: str) -> bytes:
+    """The bytes of a regular file; never blocks (a FIFO or device is refused)."""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        raise ArtifactError(f"cannot read artefact {name!r}: {e.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ArtifactError(f"cannot read artefact {name!r}: not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read()
+    except OSError as e:
+        raise ArtifactError(f"cannot read artefact {name!r}: {e.strerror}") from None
+    finally:
+        os.close(fd)
+
+
 def _read(path_or_bytes) -> tuple[ireert.VmModule, dict, str]:
     if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
         data, name = bytes(path_or_bytes), "<bytes>"
     else:
         name = os.fspath(path_or_bytes)
-        try:
-            with open(name, "rb") as f:
-                data = f.read()
-        except OSError as e:
-            raise ArtifactError(f"cannot read artefact {name!r}: {e.strerror}") from None
+        data = _read_file(name)
+    module_bytes = verify_checksum(data, name)
     try:
-        module = ireert.VmModule.copy_buffer(_vm_instance(), data)
+        module = ireert.VmModule.copy_buffer(_vm_instance(), module_bytes)
     except (ValueError, RuntimeError) as e:
         raise ArtifactError(
-            f"{name!r} is not a loadable IREE module: it is truncated or corrupt, or was "
-            f"built by an IREE compiler this runtime (iree-base-runtime "
-            f"{_runtime_version()}) cannot read. IREE says: {e}") from None
+            f"{name!r} is not a loadable IREE module: it was built by an IREE compiler "
+            f"this runtime (iree-base-runtime {_runtime_version()}) cannot read. "
+            f"IREE says: {e}") from None
     function = module.lookup_function(ENTRY)
     reflection = {} if function is None else dict(function.reflection)
     text = reflection.get(REFLECTION_KEY)
@@ -169,17 +272,124 @@ def _read(path_or_bytes) -> tuple[ireert.VmModule, dict, str]:
             "signature is unknown. Run it with iree.runtime or iree-run-module directly.")
     try:
         metadata = json.loads(text)
-        version = metadata["version"]
-        if metadata.get("format") != FORMAT:
-            raise KeyError("format")
-    except (ValueError, KeyError, TypeError):
-        raise ArtifactError(f"{name!r}: the irax metadata is malformed") from None
-    if not isinstance(version, int) or version > METADATA_VERSION:
+    except (ValueError, RecursionError):
+        raise ArtifactError(f"{name!r}: the irax metadata is not valid JSON") from None
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise ArtifactError(f"{name!r}: the irax metadata is malformed (no format "
+                            f"{FORMAT!r})")
+    version = metadata.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ArtifactError(f"{name!r}: the irax metadata is malformed (version "
+                            f"{version!r})")
+    if version > METADATA_VERSION:
         raise ArtifactError(
             f"{name!r} was written by irax {metadata.get('irax_version', '?')} with artefact "
             f"metadata version {version}; this loader reads versions up to "
             f"{METADATA_VERSION}: upgrade irax to load it")
+    _check_metadata(metadata, name)
+    _check_against_abi(metadata, reflection.get("iree.abi.declaration"), name)
     return module, metadata, name
+
+
+def _check_metadata(metadata: dict, name: str) -> None:
+    """Raises ArtifactError unless every field `Loaded` relies on is well formed."""
+    def fail(why: str):
+        raise ArtifactError(f"{name!r}: the irax metadata is malformed ({why})")
+
+    def strings(field):
+        value = metadata.get(field)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            fail(f"{field} must be a list of strings")
+        return value
+
+    def leaves(field):
+        value = metadata.get(field)
+        if not isinstance(value, list):
+            fail(f"{field} must be a list")
+        for leaf in value:
+            if not (isinstance(leaf, list) and len(leaf) == 2 and isinstance(leaf[0], list)
+                    and all(type(d) is int and 0 <= d < 2**62 for d in leaf[0])):
+                fail(f"{field} entry {leaf!r} is not [shape, dtype]")
+            if leaf[1] not in DTYPES:
+                fail(f"{field} dtype {leaf[1]!r} is not one of {DTYPES}")
+        return value
+
+    strings("targets")
+    arg_names = strings("arg_names")
+    in_leaves, out_leaves = leaves("in_leaves"), leaves("out_leaves")
+    in_tree, out_tree = metadata.get("in_tree"), metadata.get("out_tree")
+    if not (isinstance(in_tree, dict) and list(in_tree) == ["tuple"]
+            and isinstance(in_tree["tuple"], list) and len(in_tree["tuple"]) == len(arg_names)):
+        fail(f"in_tree must be a tuple of {len(arg_names)} arguments")
+    try:
+        in_count, out_count = _count_leaves(in_tree), _count_leaves(out_tree)
+    except _BadTree as e:
+        fail(f"bad tree: {e}")
+    if in_count != len(in_leaves) or out_count != len(out_leaves):
+        fail(f"the trees have {in_count} and {out_count} leaves, the leaf lists "
+             f"{len(in_leaves)} and {len(out_leaves)}")
+
+
+_MAX_TREE_DEPTH = 200
+"""Deeper metadata trees are refused (the loader walks trees recursively)."""
+
+
+class _BadTree(Exception):
+    """A JSON tree of the metadata is malformed."""
+
+
+def _count_leaves(tree, depth: int = 0) -> int:
+    """The number of leaves of a JSON tree; _BadTree if it is not one."""
+    if depth > _MAX_TREE_DEPTH:
+        raise _BadTree(f"nested deeper than {_MAX_TREE_DEPTH} levels")
+    if tree == "*":
+        return 1
+    if tree is None:
+        return 0
+    if not (isinstance(tree, dict) and len(tree) == 1):
+        raise _BadTree(f"{str(tree)[:80]} is not a tree node")
+    kind, children = next(iter(tree.items()))
+    if kind == "custom":
+        if not (isinstance(children, list) and len(children) == 2
+                and isinstance(children[0], str)):
+            raise _BadTree("a custom node must be [name, children]")
+        children = children[1]
+    if kind == "dict":
+        if not (isinstance(children, list)
+                and all(isinstance(c, list) and len(c) == 2 for c in children)):
+            raise _BadTree("a dict node must be a list of [key, child]")
+        children = [c for _, c in children]
+    elif kind not in ("tuple", "list", "custom"):
+        raise _BadTree(f"unknown node kind {kind!r}")
+    if not isinstance(children, list):
+        raise _BadTree(f"the children of a {kind} node must be a list")
+    return sum(_count_leaves(c, depth + 1) for c in children)
+
+
+_ABI_TENSOR = r"tensor<((?:\d+x)*)((?:complex<\w+>)|\w+)>"
+_ABI_VALUE = re.compile(rf"%(input|output)(\d+): {_ABI_TENSOR}"
+                        rf"(?: {{iree\.abi\.encoding = {_ABI_TENSOR}}})?")
+
+
+def _check_against_abi(metadata: dict, declaration: str | None, name: str) -> None:
+    """Raises ArtifactError unless the leaves match the module's reflected signature."""
+    if not isinstance(declaration, str):
+        raise ArtifactError(f"{name!r}: the module's main function has no IREE ABI "
+                            "declaration to check the irax metadata against")
+    values = {"input": [], "output": []}
+    for kind, index, dims, element, enc_dims, enc_element in _ABI_VALUE.findall(declaration):
+        if int(index) != len(values[kind]):
+            break
+        dims, element = (enc_dims, enc_element) if enc_element else (dims, element)
+        values[kind].append(([int(d) for d in dims.split("x") if d],
+                             _MLIR_DTYPES.get(element, element)))
+    for kind, field in (("input", "in_leaves"), ("output", "out_leaves")):
+        declared = [list(v) for v in values[kind]]
+        if declared != [list(leaf) for leaf in metadata[field]]:
+            raise ArtifactError(
+                f"{name!r}: the irax metadata does not match the module's own signature: "
+                f"metadata {field} {metadata[field]}, module {kind}s {declared} (from "
+                f"{declaration[:300]!r}). The file was altered after export.")
 
 
 def _runtime_version() -> str:
@@ -220,6 +430,7 @@ class Loaded:
         except (ValueError, RuntimeError) as e:
             raise ArtifactError(f"{name!r} cannot run on {platform!r}: {e}") from None
         self._function = module.lookup_function(ENTRY)
+        self._function_name = metadata.get("function", ENTRY)
         self._paths: list[str] = []
         for arg_name, tree in zip(self.signature.arg_names, self.signature.in_tree["tuple"]):
             _leaf_paths(tree, arg_name, self._paths)
@@ -233,19 +444,31 @@ class Loaded:
         """Runs the artefact on `args`; returns the output pytree of NumPy arrays.
 
         Raises:
-          ArtifactError: the arguments do not match the signature; the message names
-            the argument path, the expected and the given structure, shape or dtype.
+          ArtifactError: the arguments do not match the signature (the message names
+            the argument path, the expected and the given structure, shape or dtype),
+            or the program failed or returned results that do not match its signature.
         """
         leaves = self._flatten_args(args)
-        arguments = ireert.VmVariantList(len(leaves))
-        for path, x, spec, dtype in zip(self._paths, leaves, self.signature.in_leaves,
-                                        self._dtypes):
-            arguments.push_ref(self._put(_checked_array(x, spec, dtype, path)).ref)
-        results = ireert.VmVariantList(len(self.signature.out_leaves))
-        with self._lock:
-            self._context.invoke(self._function, arguments, results)
-        outs = [self._to_host(results.get_as_object(i, ireert.HalBufferView), dtype)
-                for i, dtype in enumerate(self._out_dtypes)]
+        arrays = [_checked_array(x, spec, dtype, path) for path, x, spec, dtype in
+                  zip(self._paths, leaves, self.signature.in_leaves, self._dtypes)]
+        count = len(self.signature.out_leaves)
+        try:
+            arguments = ireert.VmVariantList(len(arrays))
+            for array in arrays:
+                arguments.push_ref(self._put(array).ref)
+            results = ireert.VmVariantList(count)
+            with self._lock:
+                self._context.invoke(self._function, arguments, results)
+            if len(results) != count:
+                raise ArtifactError(f"{self.name!r}: {self._function_name} returned "
+                                    f"{len(results)} results, its metadata says {count}")
+            views = [results.get_as_object(i, ireert.HalBufferView) for i in range(count)]
+            outs = [self._to_host(i, view) for i, view in enumerate(views)]
+        except ArtifactError:
+            raise
+        except (ValueError, RuntimeError, TypeError) as e:
+            raise ArtifactError(f"{self.name!r}: running {self._function_name} failed: "
+                                f"{e}") from None
         return _unflatten(self.signature.out_tree, iter(outs))
 
     def _flatten_args(self, args) -> list:
@@ -273,13 +496,25 @@ class Loaded:
             allowed_usage=ireert.BufferUsage.DEFAULT, device=self._hal, buffer=array,
             element_type=ireert.array_interop.map_dtype_to_element_type(array.dtype))
 
-    def _to_host(self, view: ireert.HalBufferView, dtype: np.dtype) -> np.ndarray:
+    def _to_host(self, index: int, view: ireert.HalBufferView) -> np.ndarray:
+        """Result `index` as a NumPy array, once its shape, element type and byte size
+        are checked against the signature (a mismatch would read past the buffer)."""
+        spec, dtype = self.signature.out_leaves[index], self._out_dtypes[index]
         buffer = view.get_buffer()
+        nbytes = math.prod(spec.shape) * dtype.itemsize
+        expected = _element_class(ireert.array_interop.map_dtype_to_element_type(dtype))
+        if (tuple(view.shape) != spec.shape or _element_class(view.element_type) != expected
+                or view.byte_length != nbytes or buffer.byte_length() < nbytes):
+            raise ArtifactError(
+                f"{self.name!r}: result {index} of {self._function_name} is "
+                f"{_element_name(view.element_type)}{list(view.shape)} ({view.byte_length} "
+                f"bytes), its metadata says {spec} ({nbytes} bytes): the artefact's "
+                "metadata does not match its code")
         visible = int(ireert.MemoryType.HOST_VISIBLE)
         mapping = int(ireert.BufferUsage.MAPPING_SCOPED)
         if (int(buffer.memory_type()) & visible == visible
                 and int(buffer.allowed_usage()) & mapping == mapping):
-            return np.array(view.map().asarray(view.shape, dtype))
+            return np.array(view.map().asarray(spec.shape, dtype))
         # Device memory (GPUs, lavapipe): copy through a host-visible staging buffer.
         staging = self._hal.allocator.allocate_buffer(
             memory_type=ireert.MemoryType.HOST_LOCAL | ireert.MemoryType.DEVICE_VISIBLE,
@@ -291,13 +526,17 @@ class Loaded:
                              wait_semaphores=ireert.HalFence.create_at(semaphore, 0),
                              signal_semaphores=ireert.HalFence.create_at(semaphore, 1))
         ireert.HalFence.create_at(semaphore, 1).wait()
-        return np.array(staging.map().asarray(view.shape, dtype))
+        return np.array(staging.map().asarray(spec.shape, dtype))
 
 
 def load(path: str | os.PathLike | bytes, device="cpu") -> Loaded:
     """`load(path, device="cpu")`: an artefact of `irax.export`, ready to call.
 
-    Needs only ``iree.runtime`` and NumPy (no compiler).
+    **Load only artefacts you trust, as you would a shared library**: an artefact is
+    native code, and loading a crafted one runs its code in this process (inherent to
+    IREE). What can be checked is: the file's checksum (before IREE sees a byte), its
+    metadata against the module's own signature, and each result's shape, element
+    type and byte size before it is read. Needs only ``iree.runtime`` and NumPy.
 
     Args:
       path: the .vmfb file (or its bytes).
@@ -310,8 +549,10 @@ def load(path: str | os.PathLike | bytes, device="cpu") -> Loaded:
       A `Loaded` callable: same pytree in, same pytree out (NumPy arrays).
 
     Raises:
-      ArtifactError: a missing, truncated, corrupt or foreign file, one written by a
-        newer irax, or a device the artefact was not compiled for.
+      ArtifactError: a missing, truncated, corrupt (failing its checksum) or foreign
+        file, metadata that disagrees with the module, one written by a newer irax, or
+        a device the artefact was not compiled for. Every failure of `load` and of a
+        call is an `ArtifactError`.
 
     Example:
       >>> f = irax.runtime.load("predict.vmfb")
@@ -451,9 +692,28 @@ def _checked_array(x, spec: LeafSpec, dtype: np.dtype, path: str) -> np.ndarray:
     return np.ascontiguousarray(array) if array.ndim else array
 
 
-def _numpy_dtype(name: str) -> np.dtype:
+def _element_class(element_type) -> tuple[int, int]:
+    """(numerical class, bits) of an IREE element type (``class << 24 | bits``), with
+    signless, signed and unsigned integers and booleans one class: IREE reports an
+    ``i32`` result as signless or signed depending on the program."""
+    value = int(element_type)
+    numerical, bits = value >> 24, value & 0xFF
+    return (0x10 if 0x10 <= numerical <= 0x13 else numerical), bits
+
+
+def _element_name(element_type) -> str:
     try:
+        return ireert.HalElementType(int(element_type)).name
+    except ValueError:
+        return f"element type {int(element_type):#x} "
+
+
+def _numpy_dtype(name: str) -> np.dtype:
+    if name != "bfloat16":
         return np.dtype(name)
-    except TypeError:  # bfloat16 and other ml_dtypes
+    try:
         import ml_dtypes
-        return np.dtype(getattr(ml_dtypes, name))
+    except ImportError:
+        raise ArtifactError("this artefact uses bfloat16, which needs the ml_dtypes "
+                            "package (pip install ml_dtypes)") from None
+    return np.dtype(ml_dtypes.bfloat16)

@@ -15,7 +15,7 @@ import pytest
 import irax
 import irax.numpy as jnp
 from irax.core.aval import ShapedArray
-from irax.runtime.artifact import ArtifactError, load, read_metadata
+from irax.runtime.artifact import ArtifactError, add_checksum, load, read_metadata
 from irax.runtime.compiler import compile_mlir
 from irax.transforms import export as export_module
 from irax.transforms.export import ExportError, export
@@ -289,14 +289,17 @@ def test_corrupt_truncated_foreign_and_newer_files_are_refused(small, tmp_path,
     for name, data in [("half", vmfb[:len(vmfb) // 2]), ("head", vmfb[:12]),
                        ("garbage", b"not a module" * 20)]:
         (tmp_path / name).write_bytes(data)
-        with pytest.raises(ArtifactError, match="not a loadable IREE module"):
+        with pytest.raises(ArtifactError, match="failed its integrity check"):
             load(tmp_path / name)
     with pytest.raises(ArtifactError, match="cannot read artefact"):
         load(tmp_path / "missing.vmfb")
     foreign = compile_mlir("func.func @main(%a: tensor<2xf32>) -> tensor<2xf32> {\n"
                            "  return %a : tensor<2xf32>\n}", "cpu-portable")
-    with pytest.raises(ArtifactError, match="without irax metadata"):
+    with pytest.raises(ArtifactError, match="or is a plain IREE module not written by "
+                                            "irax.export"):
         load(foreign)
+    with pytest.raises(ArtifactError, match="without irax metadata"):
+        load(add_checksum(foreign))
     monkeypatch.setattr(export_module, "METADATA_VERSION", 2)
     newer = export(lambda x: x + 1, np.float32([1.0]))
     with pytest.raises(ArtifactError, match="metadata version 2; this loader reads versions "
