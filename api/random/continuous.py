@@ -3,7 +3,9 @@ exponential, Laplace and logistic.
 
 Each is a transformation of `uniform`, which puts random bits in the mantissa of a
 float in [1, 2) and subtracts 1, exactly as JAX does, so draws match JAX's for the
-same key (to the accuracy of `erf_inv` for the normal family).
+same key (to a few ulp beyond the uniform: JAX's log and erf_inv are XLA's).  The
+transformations use `portable_math`, so one key gives the same bits eagerly, under
+`jit` and `vmap`, and on every device.
 """
 import math
 
@@ -15,6 +17,7 @@ from irax.core.tensor import ArrayImpl, Tensor
 from irax.numpy.util import asarray_arg, broadcast_shapes, broadcast_to_shape
 
 from .keys import canonical_shape, check_key, random_bits, split_keys
+from .portable_math import erf, erf_inv, in_float32, log, log1p, opaque_zero, product, runtime_value
 
 __all__ = ["exponential", "gumbel", "laplace", "logistic", "normal", "truncated_normal",
            "uniform"]
@@ -67,7 +70,8 @@ def uniform_floats(key: Tensor, shape: tuple, dtype, minval, maxval) -> Tensor:
     floats = _lax["sub"](ew.bitcast_convert_type(float_bits, dtype), constant(1.0, dtype))
     lo = parameter("uniform", minval, dtype, shape)
     hi = parameter("uniform", maxval, dtype, shape)
-    return _lax["max"](lo, _lax["add"](_lax["mul"](floats, _lax["sub"](hi, lo)), lo))
+    scaled = product(floats, _lax["sub"](hi, lo), opaque_zero(floats))
+    return _lax["max"](lo, _lax["add"](scaled, lo))
 
 
 def uniform(key, shape=(), dtype=float, minval=0.0, maxval=1.0) -> Tensor:
@@ -94,7 +98,7 @@ def uniform(key, shape=(), dtype=float, minval=0.0, maxval=1.0) -> Tensor:
 def _normal_real(key: Tensor, shape: tuple, dtype) -> Tensor:
     lo = -1.0 + float(dtypes.finfo(dtype).epsneg)      # nextafter(-1, 0)
     u = uniform_floats(key, shape, dtype, lo, 1.0)
-    return _lax["mul"](constant(math.sqrt(2), dtype), _lax["erf_inv"](u))
+    return product(constant(math.sqrt(2), dtype), in_float32(erf_inv, u), opaque_zero(u))
 
 
 def normal(key, shape=(), dtype=float) -> Tensor:
@@ -120,8 +124,9 @@ def normal(key, shape=(), dtype=float) -> Tensor:
     if dtype.kind != "c":
         return _normal_real(key, shape, dtype)
     real = dtypes.real_dtype(dtype)
-    parts = [_normal_real(k, shape, real) for k in split_keys(key, 2)]
-    return _lax["div"](_lax["complex"](*parts), constant(math.sqrt(2), dtype))
+    parts = [_lax["div"](_normal_real(k, shape, real), constant(math.sqrt(2), real))
+             for k in split_keys(key, 2)]
+    return _lax["complex"](*parts)
 
 
 def _next_float(x: Tensor, up: bool) -> Tensor:
@@ -167,11 +172,13 @@ def truncated_normal(key, lower, upper, shape=None, dtype=float) -> Tensor:
         shape = broadcast_shapes("truncated_normal", lower.shape, upper.shape)
     else:
         shape = canonical_shape("truncated_normal", shape)
-    lower, upper = (parameter("truncated_normal", b, dtype, shape) for b in (lower, upper))
+    lower, upper = (runtime_value(parameter("truncated_normal", b, dtype, shape), key)
+                    for b in (lower, upper))
     sqrt2 = constant(math.sqrt(2), dtype)
-    a = _lax["erf"](_lax["div"](lower, sqrt2))
-    b = _lax["erf"](_lax["div"](upper, sqrt2))
-    out = _lax["mul"](sqrt2, _lax["erf_inv"](uniform_floats(key, shape, dtype, a, b)))
+    a = in_float32(erf, _lax["div"](lower, sqrt2))
+    b = in_float32(erf, _lax["div"](upper, sqrt2))
+    u = uniform_floats(key, shape, dtype, a, b)
+    out = product(sqrt2, in_float32(erf_inv, u), opaque_zero(u))
     lo = _next_float(ew.stop_gradient(lower), up=True)
     hi = _next_float(ew.stop_gradient(upper), up=False)
     return _lax["min"](_lax["max"](out, lo), hi)
@@ -188,7 +195,7 @@ def gumbel(key, shape=(), dtype=float) -> Tensor:
     dtype = float_dtype("gumbel", dtype)
     u = uniform_floats(key, canonical_shape("gumbel", shape), dtype,
                        float(dtypes.finfo(dtype).tiny), 1.0)
-    return _lax["neg"](_lax["log"](_lax["neg"](_lax["log"](u))))
+    return in_float32(lambda v: _lax["neg"](log(_lax["neg"](log(v)))), u)
 
 
 def exponential(key, shape=(), dtype=float) -> Tensor:
@@ -201,7 +208,7 @@ def exponential(key, shape=(), dtype=float) -> Tensor:
     key = check_key("exponential", key)
     u = uniform_floats(key, canonical_shape("exponential", shape),
                        float_dtype("exponential", dtype), 0.0, 1.0)
-    return _lax["neg"](_lax["log1p"](_lax["neg"](u)))
+    return in_float32(lambda v: _lax["neg"](log1p(_lax["neg"](v))), u)
 
 
 def laplace(key, shape=(), dtype=float) -> Tensor:
@@ -215,7 +222,8 @@ def laplace(key, shape=(), dtype=float) -> Tensor:
     dtype = float_dtype("laplace", dtype)
     u = uniform_floats(key, canonical_shape("laplace", shape), dtype,
                        -1.0 + float(dtypes.finfo(dtype).epsneg), 1.0)
-    return _lax["mul"](_lax["sign"](u), _lax["log1p"](_lax["neg"](_lax["abs"](u))))
+    return in_float32(lambda v: product(_lax["sign"](v), log1p(_lax["neg"](_lax["abs"](v))),
+                                        opaque_zero(v)), u)
 
 
 def logistic(key, shape=(), dtype=float) -> Tensor:
@@ -229,4 +237,4 @@ def logistic(key, shape=(), dtype=float) -> Tensor:
     dtype = float_dtype("logistic", dtype)
     u = uniform_floats(key, canonical_shape("logistic", shape), dtype,
                        float(dtypes.finfo(dtype).tiny), 1.0)
-    return _lax["sub"](_lax["log"](u), _lax["log1p"](_lax["neg"](u)))
+    return in_float32(lambda v: _lax["sub"](log(v), log1p(_lax["neg"](v))), u)

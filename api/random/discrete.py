@@ -22,6 +22,7 @@ from irax.numpy.util import asarray_arg, broadcast_to_shape, canonical_axis, pro
 
 from .continuous import check_broadcast, constant, gumbel, uniform_floats
 from .keys import canonical_shape, check_key, random_bits, split_keys
+from .portable_math import in_float32, log, opaque_zero, product, runtime_value
 
 __all__ = ["bernoulli", "categorical", "choice", "permutation", "randint", "shuffle"]
 
@@ -304,10 +305,11 @@ def choice(key, a, shape=(), replace: bool = True, p=None, axis: int = 0) -> Ten
             cumulative = red.cumsum(p, 0)
             total = st.reshape(st.slice(cumulative, (n - 1,), (n,)), ())
             u = uniform_floats(key, shape, p.dtype, 0.0, 1.0)
-            r = _lax["mul"](total, _lax["sub"](constant(1, p.dtype), u))
+            r = product(total, _lax["sub"](constant(1, p.dtype), u), opaque_zero(u))
             ind = _searchsorted_left(cumulative, r)
         else:
-            scores = _lax["add"](gumbel(key, (n,), p.dtype), _lax["log"](p))
+            log_p = in_float32(log, runtime_value(p, key))
+            scores = _lax["add"](gumbel(key, (n,), p.dtype), log_p)
             order = sorting.sort_key_val(_lax["neg"](scores),
                                          st.iota(dtypes.default_int_dtype(), n))[1]
             ind = st.slice(order, (0,), (draws,))
