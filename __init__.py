@@ -8,7 +8,6 @@
 from irax import lax, nn, numpy, random, runtime, test_util, tree_util
 from irax.core.config import config
 from irax.core.errors import ConcretizationTypeError, UnexpectedTracerError
-from irax.core.graph_trace import make_graph
 from irax.core.tensor import Tensor as Array
 from irax.lax import checkpoint, remat
 from irax.runtime.device import DeviceMemoryError, devices
@@ -18,6 +17,7 @@ from irax.transforms.custom_derivatives import custom_jvp, custom_vjp
 from irax.transforms.device_eval import device_put
 from irax.transforms.export import export
 from irax.transforms.jit import clear_caches, jit
+from irax.transforms.tracing import make_graph
 from irax.transforms.vmap import vmap
 from irax.version import __version__
 

@@ -1,9 +1,10 @@
-"""Tracing Python functions into Graphs: the GraphTrace interpreter and make_graph."""
-import functools
+"""Tracing flat Python functions into Graphs: the GraphTrace interpreter.
+
+`transforms/tracing.py` builds the pytree-level tracing of `jit`, `make_graph` and
+`export` on `trace_to_graph`."""
 
 import numpy as np
 
-from . import pytree
 from .aval import ShapedArray
 from .graph import ClosedGraph, Eqn, Graph, Literal, Var, user_source_info
 from .tensor import ArrayImpl, to_tensor
@@ -108,33 +109,6 @@ def abstractify(value) -> ShapedArray:
         return to_tensor(value).aval
     raise TypeError(f"Argument {value!r} of type {type(value).__name__} is not a valid "
                     "irax type")
-
-
-def make_graph(fun):
-    """`make_graph(f)(*args)` traces `f` and returns its Graph (printable).
-
-    Example:
-        >>> print(irax.make_graph(lambda a: jnp.sin(a) * 2)(jnp.ones(3)))
-        { lambda ; a:f32[3]. let
-            b:f32[3] = sin a
-            c:f32[3] = mul b 2.0:f32[]
-          in (c) }
-    """
-    @functools.wraps(fun)
-    def graph_of(*args):
-        flat_args, in_tree = pytree.tree_flatten(args)
-        in_avals = [abstractify(a) for a in flat_args]
-        out_tree_box = []
-
-        def flat_fun(*flat_in):
-            out = fun(*pytree.tree_unflatten(in_tree, list(flat_in)))
-            flat_out, out_tree = pytree.tree_flatten(out)
-            out_tree_box.append(out_tree)
-            return flat_out
-
-        return trace_to_graph(flat_fun, in_avals)
-
-    return graph_of
 
 
 def trace_to_subgraph(fun, in_avals, name="subgraph") -> tuple[Graph, list]:

@@ -11,7 +11,7 @@ import pytest
 import irax
 import irax.numpy as jnp
 from irax import lax
-from irax.core.graph_trace import make_graph
+from irax.transforms.tracing import make_graph
 from irax.core.primitives import indexing as ix
 from irax.core.primitives import structural as st
 from irax.transforms import batching_rules_indexing  # noqa: F401  (fill the rule table)

@@ -19,14 +19,16 @@ import numpy as np
 
 from irax.core import pytree
 from irax.core.aval import ShapedArray
+from irax.core.callables import callable_name
 from irax.core.config import config
-from irax.core.graph_trace import abstractify, trace_to_graph
+from irax.core.graph_trace import abstractify
 from irax.mlir_lowering.builder import FunctionBuilder, tensor_type
 from irax.mlir_lowering.lowering import lower_eqns
 from irax.runtime.artifact import (
     FORMAT,
     METADATA_VERSION,
     Signature,
+    add_checksum,
     reflection_attribute,
     signature_from_metadata,
 )
@@ -38,6 +40,8 @@ from irax.runtime.compiler import (
     compiler_version,
 )
 from irax.version import __version__
+
+from .tracing import split_arguments, trace
 
 TARGETS = ("cpu", "cuda", "vulkan", "metal")
 """What `export` compiles for."""
@@ -148,26 +152,15 @@ def export(fn, *example_args, target: str | Sequence[str] = "cpu",
     nargs = len(example_args)
     static = _static_positions(static_argnums, nargs)
     dyn_positions = [i for i in range(nargs) if i not in static]
-    dyn_args = tuple(example_args[i] for i in dyn_positions)
     arg_names = _arg_names(fn, nargs)
-    name = getattr(fn, "__name__", None) or type(fn).__name__
-
+    name = callable_name(fn)
+    arguments = split_arguments(fn, example_args, {}, sorted(static), what="export",
+                                param_names=arg_names)
+    dyn_args = tuple(example_args[i] for i in dyn_positions)
     in_tree = pytree.tree_structure(dyn_args)
     in_avals = [_example_aval(x, path, arg_names, dyn_positions) for path, x in
                 pytree.tree_flatten_with_path(dyn_args)[0]]
-    out_tree_box = []
-
-    def flat_fun(*flat):
-        args = iter(pytree.tree_unflatten(in_tree, list(flat)))
-        full = [example_args[i] if i in static else next(args) for i in range(nargs)]
-        out_leaves, out_tree = pytree.tree_flatten(fn(*full))
-        out_tree_box.append(out_tree)
-        return out_leaves
-
-    origins = [f"argument '{arg_names[dyn_positions[p[0].idx]]}'{pytree.keystr(p[1:])} "
-               f"of {name}" for p, _ in pytree.tree_flatten_with_path(dyn_args)[0]]
-    closed = trace_to_graph(flat_fun, in_avals, origins, name="export")
-    out_tree = out_tree_box[0]
+    closed, out_tree = trace(fn, arguments, in_avals, name="export")
 
     metadata = {
         "format": FORMAT, "version": METADATA_VERSION, "irax_version": __version__,
@@ -190,7 +183,7 @@ def export(fn, *example_args, target: str | Sequence[str] = "cpu",
     if config.log_compiles:
         print(f"irax: export({name}) compiled for {targets} in "
               f"{time.perf_counter() - start:.3f} s", flush=True)
-    return Exported(text, vmfb, metadata)
+    return Exported(text, add_checksum(vmfb), metadata)
 
 
 def _targets(target) -> tuple[str, ...]:

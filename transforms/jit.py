@@ -10,7 +10,6 @@ transformed Graph, so `grad(jit(f))` and `vmap(jit(f))` run compiled programs, a
 `jit` equation inside another jitted program is inlined by the lowering.
 """
 import functools
-import inspect
 import sys
 import threading
 import time
@@ -21,7 +20,7 @@ from irax.core import pytree
 from irax.core.callables import callable_name
 from irax.core.config import config
 from irax.core.graph import ClosedGraph, Graph
-from irax.core.graph_trace import abstractify, trace_to_graph
+from irax.core.graph_trace import abstractify
 from irax.core.primitives.call import jit_p
 from irax.core.tensor import ArrayImpl, BufferArray
 from irax.core.trace import Tracer, concrete_values_evaluate, no_transform_active
@@ -34,6 +33,7 @@ from irax.runtime.device import threaded_driver
 from . import loaded_programs
 from .device_eval import clear_kernels, computation_device, device_buffer, stored_graph
 from .jit_rules import clear_derived, derived
+from .tracing import parameter_names, split_arguments, trace
 
 
 class SignatureKey(NamedTuple):
@@ -191,86 +191,33 @@ class Jitted:
         self._fast: dict[tuple, tuple[Compiled, bool]] = {}
         self._lock = threading.Lock()
         _jitted.add(self)
-        try:
-            self._param_names = list(inspect.signature(fun).parameters)
-        except (TypeError, ValueError):
-            self._param_names = []
-
-    def _split(self, args, kwargs):
-        """(dynamic positional args, dynamic kwargs, static values, rebuild function)."""
-        nargs = len(args)
-        static_nums = tuple(sorted(n % nargs for n in self.static_argnums if -nargs <= n < nargs))
-        static = []
-        for n in static_nums:
-            static.append(("arg", n, _hashable(args[n], f"static argument {n}")))
-        for name in sorted(self.static_argnames):
-            if name in kwargs:
-                static.append(("kwarg", name, _hashable(kwargs[name], f"static argument "
-                                                                        f"'{name}'")))
-        dyn_args = tuple(a for i, a in enumerate(args) if i not in static_nums)
-        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
-
-        def rebuild(dyn_args, dyn_kwargs):
-            full, it = [], iter(dyn_args)
-            for i in range(nargs):
-                full.append(args[i] if i in static_nums else next(it))
-            return full, {**kwargs, **dyn_kwargs}
-
-        return dyn_args, dyn_kwargs, tuple(static), rebuild
-
-    def _origins(self, dyn_args, dyn_kwargs, static_nums):
-        paths, _ = pytree.tree_flatten_with_path((dyn_args, dyn_kwargs))
-        positions = [i for i in range(len(dyn_args) + len(static_nums)) if i not in static_nums]
-        origins = []
-        for path, _ in paths:
-            where, index = path[0].idx, path[1]
-            if where == 0:
-                n = positions[index.idx]
-                label = (f"argument '{self._param_names[n]}'" if n < len(self._param_names)
-                         else f"argument {n}")
-                rest = path[2:]
-            else:
-                label, rest = f"argument '{index.key}'", path[2:]
-            origins.append(f"{label}{pytree.keystr(rest)} of {self.__name__}")
-        return origins
+        self._param_names = parameter_names(fun)
 
     def _compiled(self, args, kwargs) -> tuple:
-        dyn_args, dyn_kwargs, static, rebuild = self._split(args, kwargs)
-        leaves, in_tree = pytree.tree_flatten((dyn_args, dyn_kwargs))
+        arguments = split_arguments(self.fun, args, kwargs, self.static_argnums,
+                                    self.static_argnames, param_names=self._param_names)
+        leaves = arguments.leaves
         in_avals = tuple(abstractify(x) for x in leaves)
-        static_nums = tuple(s[1] for s in static if s[0] == "arg")
         device, committed = computation_device(
             leaves, self.device, what=f"jit({self.__name__})",
-            label=lambda i: self._origins(dyn_args, dyn_kwargs, static_nums)[i])
-        key = SignatureKey(in_tree, in_avals, static, config.enable_x64, device)
+            label=lambda i: arguments.labels()[i])
+        key = SignatureKey(arguments.in_tree, in_avals, arguments.static,
+                           config.enable_x64, device)
         compiled = self._cache.get(key)
         if compiled is None:
             with self._lock:
                 compiled = self._cache.get(key)
                 if compiled is None:
-                    compiled = self._trace_and_compile(key, rebuild, dyn_args, dyn_kwargs,
-                                                       static)
-                    self._cache[key] = compiled
+                    compiled = self._cache[key] = self._trace(key, arguments)
         return compiled, leaves, in_avals, committed
 
-    def _trace_and_compile(self, key, rebuild, dyn_args, dyn_kwargs, static):
+    def _trace(self, key: SignatureKey, arguments) -> Compiled:
         reason = "first call" if not self._cache else "new signature"
         start = time.perf_counter()
-        out_tree_box = []
-
-        def flat_fun(*flat):
-            a, k = pytree.tree_unflatten(key.in_tree, list(flat))
-            full_args, full_kwargs = rebuild(a, k)
-            out_leaves, out_tree = pytree.tree_flatten(self.fun(*full_args, **full_kwargs))
-            out_tree_box.append(out_tree)
-            return out_leaves
-
-        static_nums = tuple(s[1] for s in static if s[0] == "arg")
-        graph = trace_to_graph(flat_fun, list(key.in_avals),
-                               self._origins(dyn_args, dyn_kwargs, static_nums), name="jit")
+        traced = trace(self.fun, arguments, key.in_avals, name="jit")
         _log(f"jit({self.__name__}): traced in {time.perf_counter() - start:.3f} s ({reason}: "
              f"{', '.join(a.str_short() for a in key.in_avals)})")
-        return Compiled(graph, out_tree_box[0], _module_name(self.__name__), key.device)
+        return Compiled(traced.graph, traced.out_tree, _module_name(self.__name__), key.device)
 
     def __call__(self, *args, **kwargs):
         fast = not kwargs and not self.static_argnums
@@ -373,16 +320,6 @@ class FastCall:
             return BufferArray(outs[0], device, compiled.out_avals[0], committed)
         return pytree.tree_unflatten(self.out_tree, [
             BufferArray(b, device, a, committed) for b, a in zip(outs, compiled.out_avals)])
-
-
-def _hashable(value, what):
-    try:
-        hash(value)
-    except TypeError:
-        raise ValueError(f"jit: {what} of type {type(value).__name__} is not hashable; "
-                         "static arguments must be hashable (use a tuple, not a list or "
-                         "an array)") from None
-    return value
 
 
 def _module_name(name: str) -> str:
