@@ -48,6 +48,7 @@ import tempfile
 import threading
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -139,7 +140,9 @@ class CompileCache:
         self.directory = Path(directory) if directory is not None else default_cache_dir()
         self.key_file = Path(key_file) if key_file is not None else default_key_file()
         self._entries = self.directory / "vmfb"
-        self._memory: dict[str, bytes] = {}
+        self._memory: OrderedDict[str, bytes] = OrderedDict()  # least recently used first
+        self._memory_bytes = 0
+        self._memory_lock = threading.Lock()
         self._key_locks: dict[str, threading.Lock] = {}
         self._disk_lock = threading.Lock()
         self._disk_checked = False
@@ -163,7 +166,7 @@ class CompileCache:
         A disk that cannot be used (read-only, full, untrusted) only gives a
         `CacheWarning`, once per problem.
         """
-        self._memory[key.digest] = vmfb
+        self._remember(key.digest, vmfb)
         secret = self._disk()
         if secret is None or not self._folders_usable():
             return
@@ -185,7 +188,28 @@ class CompileCache:
 
     def clear_memory(self) -> None:
         """Drops the in-memory layer (the disk entries stay)."""
-        self._memory.clear()
+        with self._memory_lock:
+            self._memory.clear()
+            self._memory_bytes = 0
+
+    def _remember(self, digest: str, vmfb: bytes) -> None:
+        """Keeps `vmfb` in memory, within ``config.program_cache_size`` entries and
+        ``config.program_cache_bytes`` bytes (least recently used ones go first)."""
+        with self._memory_lock:
+            old = self._memory.pop(digest, None)
+            self._memory_bytes += len(vmfb) - (len(old) if old is not None else 0)
+            self._memory[digest] = vmfb
+            while len(self._memory) > 1 and (
+                    len(self._memory) > config.program_cache_size
+                    or self._memory_bytes > config.program_cache_bytes):
+                self._memory_bytes -= len(self._memory.popitem(last=False)[1])
+
+    def _recall(self, digest: str) -> bytes | None:
+        with self._memory_lock:
+            vmfb = self._memory.get(digest)
+            if vmfb is not None:
+                self._memory.move_to_end(digest)
+            return vmfb
 
     def compile(self, mlir: str, target: str = "cpu", extra_flags: Sequence[str] = (), *,
                 name: str = "module", enabled: bool | None = None) -> bytes:
@@ -217,7 +241,7 @@ class CompileCache:
 
     def _lookup(self, key: CacheKey) -> tuple[bytes | None, str]:
         """(entry or None, why it is None)."""
-        vmfb = self._memory.get(key.digest)
+        vmfb = self._recall(key.digest)
         if vmfb is not None:
             _count(memory_hits=1)
             return vmfb, ""
@@ -234,7 +258,7 @@ class CompileCache:
             _count(misses=1, corrupt=1)
             return None, "cache entry corrupt or not authenticated"
         _count(disk_hits=1)
-        self._memory[key.digest] = vmfb
+        self._remember(key.digest, vmfb)
         return vmfb, ""
 
     def _read_entry(self, path: Path) -> tuple[bytes | None, str]:
