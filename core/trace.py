@@ -6,7 +6,12 @@ its arguments (or the dynamic trace of `make_graph`/`jit`, which sees everything
 and values of lower levels are lifted into it.  Levels are the tags that keep nested
 transforms from confusing their perturbations.  A `MainTrace` that has returned is
 marked dead; a tracer of a dead main that reaches `bind` raises UnexpectedTracerError.
+
+The stack is per thread (as in JAX): a transform in progress in one thread is invisible
+to every other, and a thread starts with eager evaluation only. A tracer is valid only
+in the thread whose transform created it.
 """
+import threading
 from contextlib import contextmanager
 
 from .aval import ShapedArray
@@ -157,60 +162,107 @@ def eval_on_host(primitive, args, params):
     return ArrayImpl(out, weak and out.dtype != bool)
 
 
-_stack: list[MainTrace] = [MainTrace(0, EvalTrace, "eval")]
-_dynamic: list[MainTrace | None] = [None]
-_names: dict[type, str] = {}
+_EVAL_MAIN = MainTrace(0, EvalTrace, "eval")  # stateless: shared by every thread
+
+
+class _TraceState:
+    """One thread's transforms in progress: `stack` (a main's level is its index, eval
+    at 0) and `dynamic`, the innermost graph trace that records constants (or None)."""
+
+    __slots__ = ("dynamic", "stack")
+
+    def __init__(self):
+        self.stack: list[MainTrace] = [_EVAL_MAIN]
+        self.dynamic: MainTrace | None = None
+
+
+class _ThreadLocal(threading.local):
+    def __init__(self):
+        self.state = _TraceState()  # a new thread starts with eager evaluation only
+
+
+_local = _ThreadLocal()
+# One entry per transform (`_mains`) and per graph trace that records constants
+# (`_dynamic_mains`) in progress in any thread: appends and pops are atomic. Empty means
+# none in this thread either (a thread's own append precedes its own binds), so the
+# eager fast paths read the thread's state only while some thread is transforming.
+_mains: list[None] = []
+_dynamic_mains: list[None] = []
 
 
 @contextmanager
 def new_main(trace_type: type, name: str, global_data=None, dynamic: bool = False):
-    """Pushes a transform onto the stack for the duration of the `with` block.
+    """Pushes a transform onto this thread's stack for the duration of the `with` block.
 
     `dynamic=True` makes it see every primitive, constants included (graph building).
     """
-    main = MainTrace(len(_stack), trace_type, name, global_data)
-    _stack.append(main)
+    state = _local.state
+    stack = state.stack
+    main = MainTrace(len(stack), trace_type, name, global_data)
+    outer = state.dynamic
+    _mains.append(None)
+    stack.append(main)
     if dynamic:
-        _dynamic.append(main)
+        _dynamic_mains.append(None)
+        state.dynamic = main
     try:
         yield main
     finally:
         main.alive = False
-        _stack.pop()
+        stack.pop()
+        _mains.pop()
         if dynamic:
-            _dynamic.pop()
+            state.dynamic = outer
+            _dynamic_mains.pop()
 
 
 def no_transform_active() -> bool:
-    """True when only eager evaluation is on the stack."""
-    return len(_stack) == 1
+    """True when only eager evaluation is on this thread's stack."""
+    return not _mains or len(_local.state.stack) == 1
 
 
 def concrete_values_evaluate() -> bool:
     """True when primitives on concrete arrays evaluate at once (no graph trace that
-    records constants is active): the condition of eager fast paths."""
-    return _dynamic[-1] is None
+    records constants is active in this thread): the condition of eager fast paths."""
+    return not _dynamic_mains or _local.state.dynamic is None
 
 
 def innermost_main(predicate) -> MainTrace | None:
-    """The innermost transform in progress for which `predicate(main)` holds."""
-    for main in reversed(_stack):
+    """The innermost transform in progress in this thread for which `predicate(main)`
+    holds."""
+    for main in reversed(_local.state.stack):
         if predicate(main):
             return main
     return None
 
 
+def _escaped(tracer: Tracer) -> UnexpectedTracerError:
+    """The error for a tracer whose transform is not on this thread's stack."""
+    error = UnexpectedTracerError(tracer)
+    if tracer._trace.main.alive:
+        message = (f"Encountered a tracer {tracer.aval.str_short()} of "
+                   f"{tracer.transform_name()}, which is in progress in another thread "
+                   f"({threading.current_thread().name} used it). A traced value is valid "
+                   "only in the thread that traces it: pass concrete arrays between "
+                   "threads, or return traced values from the transformed function.")
+        error.args = (message,)
+    return error
+
+
 def find_top_trace(args) -> Trace:
     """The trace that handles a primitive applied to `args`."""
-    top = _stack[0]
+    state = _local.state
+    stack = state.stack
+    top = _EVAL_MAIN
     for arg in args:
         if isinstance(arg, Tracer):
             main = arg._trace.main
-            if not main.alive:
-                raise UnexpectedTracerError(arg)
-            if main.level > top.level:
+            level = main.level
+            if level >= len(stack) or stack[level] is not main:
+                raise _escaped(arg)
+            if level > top.level:
                 top = main
-    dynamic = _dynamic[-1]
+    dynamic = state.dynamic
     if dynamic is not None and dynamic.level > top.level:
         top = dynamic
     return top.trace
@@ -223,9 +275,11 @@ def full_raise(trace: Trace, value) -> Tracer:
     main = value._trace.main
     if main is trace.main:
         return value
-    if not main.alive:
-        raise UnexpectedTracerError(value)
-    if main.level < trace.main.level:
+    stack = _local.state.stack
+    level = main.level
+    if level >= len(stack) or stack[level] is not main:
+        raise _escaped(value)
+    if level < trace.main.level:
         return trace.lift(value)
     raise UnexpectedTracerError(value)
 
@@ -236,7 +290,7 @@ def full_lower(value):
 
 def bind(primitive, args, params):
     """Applies `primitive` to `args` under the transform that owns them."""
-    if _dynamic[-1] is None:  # no graph trace sees constants: concrete args evaluate now
+    if not _dynamic_mains or _local.state.dynamic is None:  # no trace records constants
         for a in args:
             if type(a) is not ArrayImpl:
                 break

@@ -202,3 +202,12 @@ def test_jit_of_partial_with_static_argnums():
     jitted = irax.jit(functools.partial(scale, 2.0), static_argnums=0)
     assert float(jitted(3.0)) == 6.0
     assert float(jitted(4.0)) == 8.0
+
+
+def test_a_jitted_function_may_call_itself_with_a_static_depth():
+    @functools.partial(irax.jit, static_argnums=1)
+    def doubled(x, n):
+        return x if n == 0 else doubled(x * 2.0, n - 1)
+
+    np.testing.assert_allclose(doubled(np.ones(2, np.float32), 2), [4.0, 4.0])
+    np.testing.assert_allclose(doubled(np.full(2, 3, np.float32), 3), [24.0, 24.0])

@@ -262,18 +262,14 @@ def evaluate_on_device(primitive: Primitive, args, params: dict):
         return None
     key = KernelKey(primitive, _frozen(params), tuple(a.aval for a in args), device)
     kernel = _kernels.get(key)
-    if kernel is None:
+    if kernel is None:  # built outside the lock (compiles have their own per-program lock)
+        start = time.perf_counter()
+        built = Kernel(key, params)
         with _kernels_lock:
-            kernel = _kernels.get(key)
-            if kernel is None:
-                start = time.perf_counter()
-                kernel = _kernels[key] = Kernel(key, params)
-                _count(builds=1, build_seconds=time.perf_counter() - start)
-                built = kernel
-            else:
-                built = None
-        if built is not None:  # outside the lock: admitting may release other kernels
-            loaded_programs.admit(built, built.nbytes)
+            kernel = _kernels.setdefault(key, built)
+        if kernel is built:
+            _count(builds=1, build_seconds=time.perf_counter() - start)
+            loaded_programs.admit(kernel, kernel.nbytes)
     outs = kernel(args, committed)
     return outs if primitive.multiple_results else outs[0]
 

@@ -5,7 +5,7 @@ avals with weak types, static arguments, x64, device).  A call with concrete arg
 runs the compiled program on device buffers and returns `BufferArray`s that stay on
 the device.  Called with tracers (inside grad, vmap, make_graph or another jit), it
 binds the `jit` call primitive on its cached Graph (core/primitives/call.py): each
-transform's rule for it (transforms/jit_rules.py) returns a `jit` equation of the
+transform's rule for it (transforms/rules/call.py) returns a `jit` equation of the
 transformed Graph, so `grad(jit(f))` and `vmap(jit(f))` run compiled programs, and a
 `jit` equation inside another jitted program is inlined by the lowering.
 """
@@ -32,7 +32,7 @@ from irax.runtime.device import threaded_driver
 
 from . import loaded_programs
 from .device_eval import clear_kernels, computation_device, device_buffer, stored_graph
-from .jit_rules import clear_derived, derived
+from .rules.call import clear_derived, derived
 from .tracing import parameter_names, split_arguments, trace
 
 
@@ -189,7 +189,6 @@ class Jitted:
         # (avals of flat array args, their committed devices, x64, default device)
         #   -> (program, whether its results are committed)
         self._fast: dict[tuple, tuple[Compiled, bool]] = {}
-        self._lock = threading.Lock()
         _jitted.add(self)
         self._param_names = parameter_names(fun)
 
@@ -205,10 +204,11 @@ class Jitted:
                            config.enable_x64, device)
         compiled = self._cache.get(key)
         if compiled is None:
-            with self._lock:
-                compiled = self._cache.get(key)
-                if compiled is None:
-                    compiled = self._cache[key] = self._trace(key, arguments)
+            # Traced without a lock: a jitted function may call itself (a static argument
+            # ends the recursion), and two threads tracing one new signature at once
+            # both trace; the first result is kept (compiles happen once: the compile
+            # cache has a lock per program).
+            compiled = self._cache.setdefault(key, self._trace(key, arguments))
         return compiled, leaves, in_avals, committed
 
     def _trace(self, key: SignatureKey, arguments) -> Compiled:
@@ -243,9 +243,8 @@ class Jitted:
 
     def clear_cache(self) -> None:
         """Forgets every traced and compiled signature of this function."""
-        with self._lock:
-            self._cache.clear()
-            self._fast.clear()
+        self._cache.clear()
+        self._fast.clear()
 
     def lower(self, *args, **kwargs) -> Lowered:
         """Traces, lowers and compiles for these arguments; see `Lowered`."""
