@@ -26,9 +26,11 @@ from irax.runtime.cache import (
     reset_stats,
     stats,
 )
+from irax.runtime.compile_fallback import CompileFallbackWarning, compile_with_fallback
 from irax.runtime.compiler import (
     TARGET_FLAGS,
     CompileError,
+    FlagsRejectedError,
     UnsupportedTypeError,
     compile_flags,
     compile_mlir,
@@ -56,11 +58,13 @@ __all__ = [
     "CacheWarning",
     "CompileCache",
     "CompileError",
+    "CompileFallbackWarning",
     "CpuDevice",
     "CudaDevice",
     "Device",
     "DeviceMemoryError",
     "Executable",
+    "FlagsRejectedError",
     "HipDevice",
     "Loaded",
     "UnsupportedTypeError",
@@ -70,6 +74,7 @@ __all__ = [
     "compile_cached",
     "compile_flags",
     "compile_mlir",
+    "compile_with_fallback",
     "devices",
     "load",
     "load_executable",

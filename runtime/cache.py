@@ -54,7 +54,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from irax.core.config import config
-from irax.runtime.compiler import compile_flags, compile_mlir, compiler_version, target_identity
+from irax.runtime.compile_fallback import compile_with_fallback
+from irax.runtime.compiler import compile_flags, compiler_version, target_identity
 
 _MAGIC = b"IRAXVMFB"
 _FORMAT_VERSION = 2  # 1: sha256 of the payload; 2: HMAC-SHA256 of (digest, payload)
@@ -457,13 +458,14 @@ def _warn_once(tag: tuple, message: str) -> None:
 def _compile(mlir: str, target: str, extra_flags: Sequence[str], name: str, reason: str,
              key: CacheKey | None = None) -> bytes:
     start = time.perf_counter()
-    vmfb = compile_mlir(mlir, target, extra_flags, name=name)
+    vmfb, used = compile_with_fallback(mlir, target, extra_flags, name=name)
     seconds = time.perf_counter() - start
     _count(compiles=1, compile_seconds=seconds)
     if config.log_compiles:
         tag = f" key {key.digest[:12]}" if key is not None else ""
-        print(f"irax: compiled {name!r} for {target} in {seconds:.3f} s ({reason}){tag}",
-              file=sys.stderr)
+        safer = f", with safer flags {' '.join(used)}" if used != tuple(extra_flags) else ""
+        print(f"irax: compiled {name!r} for {target} in {seconds:.3f} s ({reason}{safer})"
+              f"{tag}", file=sys.stderr)
     return vmfb
 
 

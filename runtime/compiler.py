@@ -64,6 +64,10 @@ class CompileError(RuntimeError):
         self.flags = tuple(flags)
 
 
+class FlagsRejectedError(CompileError, ValueError):
+    """IREE rejected the compile flags themselves (an unknown option or a bad value)."""
+
+
 # Element types a target's default code generation lacks or gets wrong, with the reason.
 UNSUPPORTED_ELEMENT_TYPES: dict[str, dict[str, str]] = {
     "vulkan": {"f64": "IREE's default SPIR-V target has no 64-bit floats",
@@ -199,8 +203,9 @@ def compile_mlir(mlir: str, target: str = "cpu", extra_flags: Sequence[str] = ()
 
     Raises:
       UnsupportedTypeError: the module computes with an element type the target lacks.
-      CompileError: the flags or the module were rejected; the message holds the
-        compiler's diagnostics.
+      FlagsRejectedError: IREE rejected the flags (a `CompileError`).
+      CompileError: the module was rejected; the message holds the compiler's
+        diagnostics.
 
     Example:
       >>> vmfb = compile_mlir('''func.func @main(%a: tensor<8xf32>) -> tensor<8xf32> {
@@ -225,9 +230,9 @@ def compile_mlir(mlir: str, target: str = "cpu", extra_flags: Sequence[str] = ()
         try:
             session.set_flags(*flags)
         except ValueError as e:  # the binding raises ValueError for rejected flags
-            raise CompileError(f"IREE rejected the compile flags for target {target!r}: "
-                               f"{e}\nflags: {' '.join(flags)}", [("error", str(e))],
-                               flags) from None
+            raise FlagsRejectedError(f"IREE rejected the compile flags for target "
+                                     f"{target!r}: {e}\nflags: {' '.join(flags)}",
+                                     [("error", str(e))], flags) from None
         invocation = session.invocation()
         _enable_callback_diagnostics(invocation, on_diagnostic)
         source = Source.wrap_buffer(session, mlir.encode() + b"\0", buffer_name=f"{name}.mlir")
