@@ -1,7 +1,7 @@
 """Batching rules of gather, the scatters, dynamic_slice and dynamic_update_slice
-(transforms/batching_rules_indexing.py): every rule against a Python loop over the
-batch, with in-bounds and out-of-bounds indices, in every mode, for batch dims
-first/middle/last/absent on each operand, in float32 and int32."""
+(transforms/rules/indexing.py, transforms/rules/structural.py): every rule against a
+Python loop over the batch, with in-bounds and out-of-bounds indices, in every mode,
+for batch dims first/middle/last/absent on each operand, in float32 and int32."""
 import functools
 import itertools
 
@@ -14,7 +14,6 @@ from irax import lax
 from irax.transforms.tracing import make_graph
 from irax.core.primitives import indexing as ix
 from irax.core.primitives import structural as st
-from irax.transforms import batching_rules_indexing  # noqa: F401  (fill the rule table)
 from irax.transforms.batching import BATCH_RULES
 
 B = 3  # batch size

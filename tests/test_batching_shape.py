@@ -1,5 +1,5 @@
 """Batching rules of the structural, reduction, contraction and sorting primitives
-(transforms/batching_rules_shape.py): every rule against a Python loop over the batch,
+(transforms/rules/<family>.py): every rule against a Python loop over the batch,
 for batch dims first/middle/last/absent on each operand, in float32 and int32."""
 import itertools
 
@@ -10,7 +10,6 @@ import irax
 from irax import lax
 from irax.core.primitives import linalg, reductions, sorting
 from irax.core.primitives import structural as st
-from irax.transforms import batching_rules_shape  # noqa: F401  (fill the rule table)
 from irax.transforms.batching import BATCH_RULES
 
 B = 3  # batch size

@@ -211,3 +211,23 @@ def test_a_jitted_function_may_call_itself_with_a_static_depth():
 
     np.testing.assert_allclose(doubled(np.ones(2, np.float32), 2), [4.0, 4.0])
     np.testing.assert_allclose(doubled(np.full(2, 3, np.float32), 3), [24.0, 24.0])
+
+
+def test_a_program_iree_cannot_compile_runs_op_by_op_with_one_warning(monkeypatch):
+    from irax.runtime import cache
+    from irax.runtime.compile_fallback import CompileFallbackWarning
+    from irax.runtime.compiler import CompileError
+
+    def refuse(mlir, target, extra_flags=(), *, name="module"):
+        raise CompileError("error: injected IREE failure", [("error", "injected")], ())
+
+    monkeypatch.setattr(cache, "compile_with_fallback", refuse)
+    monkeypatch.setattr(irax.config, "compilation_cache", False)
+    g = irax.jit(lambda x, y: jnp.tanh(x) @ y + 1.0)
+    x, y = np.ones((2, 3), np.float32), np.arange(12.0, dtype=np.float32).reshape(3, 4)
+    with pytest.warns(CompileFallbackWarning, match="injected IREE failure.*op by op"):
+        np.testing.assert_allclose(g(x, y), np.tanh(x) @ y + 1, rtol=1e-6)
+    np.testing.assert_allclose(g(2 * x, y), np.tanh(2 * x) @ y + 1, rtol=1e-6)
+    with pytest.warns(CompileFallbackWarning, match="op by op"):  # grad's programs too
+        np.testing.assert_allclose(irax.grad(lambda v: jnp.sum(g(v, y)))(x),
+                                   (1 - np.tanh(x) ** 2) * y.sum(1), rtol=1e-5)

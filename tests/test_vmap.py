@@ -144,7 +144,7 @@ def test_collective_derivatives_follow_jax(x64):
 def test_every_primitive_has_a_batching_rule():
     from irax.core.primitive import REGISTRY
     from irax.transforms.batching import BATCH_RULES
-    from irax.transforms.collectives import COLLECTIVE_REDUCERS
+    from irax.transforms.rules.collectives import COLLECTIVE_REDUCERS
     never_batched = {"iota", "axis_index",   # no operands
                      "custom_lin"}           # transposed only, never evaluated forward
     handled_by_the_trace = {p.name for p in COLLECTIVE_REDUCERS} | {"all_gather"}

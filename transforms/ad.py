@@ -5,7 +5,7 @@ with tangents that are GraphTracers of a non-dynamic graph trace: operations on
 primals are evaluated as usual, operations on tangents are recorded — the recorded
 Graph (the tape) is the linear map.  `backward_pass` transposes that Graph equation
 by equation with the transpose rules, which is reverse mode.  Rule tables:
-`JVP_RULES` (transforms/jvp_rules.py) and `TRANSPOSE_RULES` (transforms/transpose_rules.py).
+`JVP_RULES` and `TRANSPOSE_RULES`, filled by transforms/rules/<family>.py.
 """
 import numpy as np
 

@@ -10,7 +10,7 @@ from irax.core.primitives import structural as st
 from irax.core.tensor import ArrayImpl, Tensor, to_tensor
 from irax.core.trace import get_aval
 
-from . import control_flow_ad, indexing_rules, jvp_rules, transpose_rules  # noqa: F401  (the modules fill the rule tables)
+from . import rules  # noqa: F401  (the rule modules fill the rule tables)
 from .ad import Zero, jvp_flat, linearize_flat, tangent_aval, zeros_like_aval
 
 

@@ -13,13 +13,14 @@ import functools
 import sys
 import threading
 import time
+import warnings
 import weakref
 from typing import NamedTuple
 
 from irax.core import pytree
 from irax.core.callables import callable_name
 from irax.core.config import config
-from irax.core.graph import ClosedGraph, Graph
+from irax.core.graph import ClosedGraph, Graph, eval_graph
 from irax.core.graph_trace import abstractify
 from irax.core.primitives.call import jit_p
 from irax.core.tensor import ArrayImpl, BufferArray
@@ -27,7 +28,13 @@ from irax.core.trace import Tracer, concrete_values_evaluate, no_transform_activ
 from irax.mlir_lowering import LoweredModule, lower_graph
 from irax.runtime import Device, compile_cached, load_executable
 from irax.runtime.cache import default_cache
-from irax.runtime.compiler import program_flags
+from irax.runtime.compile_fallback import CompileFallbackWarning
+from irax.runtime.compiler import (
+    CompileError,
+    FlagsRejectedError,
+    UnsupportedTypeError,
+    program_flags,
+)
 from irax.runtime.device import threaded_driver
 
 from . import loaded_programs
@@ -88,12 +95,18 @@ class Compiled:
                 lowered, device = self._lower(), self.device
                 target = device.target
                 flags = program_flags(lowered.text, target)
-                vmfb = compile_cached(lowered.text, target, flags, name=self.name)
-                consts = [device.put(a) for a in lowered.hoisted] + [
-                    device_buffer(c, v.aval, device) for c, v in
-                    zip(self.graph.consts, self.graph.graph.constvars)]
-                executable = load_executable(
-                    vmfb, device, driver=threaded_driver(device, lowered.text))
+                consts = [device_buffer(c, v.aval, device) for c, v in
+                          zip(self.graph.consts, self.graph.graph.constvars)]
+                try:
+                    vmfb = compile_cached(lowered.text, target, flags, name=self.name)
+                except (UnsupportedTypeError, FlagsRejectedError):
+                    raise
+                except CompileError as error:  # even with safer flags (compile_fallback)
+                    executable, vmfb = OpByOp(self, error), b""
+                else:
+                    consts = [device.put(a) for a in lowered.hoisted] + consts
+                    executable = load_executable(
+                        vmfb, device, driver=threaded_driver(device, lowered.text))
                 loaded = self._loaded = (executable, consts)
                 self._lowered = None  # re-lowered only if released and called again
                 admitted = len(vmfb)
@@ -132,6 +145,31 @@ class Compiled:
         leaves, _ = pytree.tree_flatten(args)
         avals = [abstractify(x) for x in leaves]
         return pytree.tree_unflatten(self.out_tree, self.call_flat(leaves, avals))
+
+
+class OpByOp:
+    """Stands in for the executable of a program IREE could not compile, even with safer
+    flags: runs its Graph one primitive at a time (eager semantics, the same values),
+    after a one-time warning naming IREE's error. Called like an `Executable`."""
+
+    def __init__(self, compiled: Compiled, error: CompileError):
+        graph = compiled.graph.graph
+        self.graph = Graph([], [*graph.constvars, *graph.invars], graph.eqns, graph.outvars)
+        self.device = compiled.device
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else "?"
+        warnings.warn(f"irax: IREE could not compile {compiled.name!r} ({first_line}); it "
+                      "runs op by op instead (same results, slower). Please report it with "
+                      "the program (irax.jit(f).lower(*args).as_text())", CompileFallbackWarning,
+                      stacklevel=4)
+
+    def __call__(self, *buffers) -> tuple:
+        device = self.device
+        args = [BufferArray(b, device, v.aval) for b, v in zip(buffers, self.graph.invars)]
+        outs = eval_graph(self.graph, [], args)
+        return tuple(device_buffer(o, v.aval, device) for o, v in zip(outs, self.graph.outvars))
+
+    def call_buffers(self, buffers) -> tuple:
+        return self(*buffers)
 
 
 def _open_graph(closed: ClosedGraph) -> Graph:

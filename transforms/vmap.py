@@ -14,13 +14,7 @@ from irax.core import pytree
 from irax.core.tensor import Tensor, to_tensor
 from irax.core.trace import full_raise, get_aval, new_main
 
-from . import (  # noqa: F401  (the modules fill the rule table)
-    batching_rules_control,
-    batching_rules_elementwise,
-    batching_rules_indexing,
-    batching_rules_shape,
-    collectives,
-)
+from . import rules  # noqa: F401  (the rule modules fill the rule tables)
 from .batching import BatchInfo, BatchTrace, BatchTracer, moveaxis, moveaxis_to_front
 
 

@@ -11,10 +11,14 @@ shape parameters.  Use it for exact control; use irax.numpy for NumPy's convenie
 import enum
 
 from irax.core import dtypes as _dtypes
-from irax.core.primitives import elementwise as _ew
 from irax.core.primitives.elementwise import (
-    bitcast_convert_type, clamp, convert_element_type, integer_pow, round, select, select_n,
-    stop_gradient)
+    abs, acos, acosh, add, asin, asinh, atan, atan2, atanh, bitcast_convert_type, bitwise_and,
+    bitwise_not, bitwise_or, bitwise_xor, cbrt, ceil, clamp, complex, conj, convert_element_type,
+    cos, cosh, div, eq, erf, erf_inv, exp, exp2, expm1, floor, ge, gt, imag, integer_pow,
+    is_finite, le, log, log1p, logistic, lt, max, min, mul, ne, neg, pow, real, rem, round, rsqrt,
+    select, select_n, shift_left, shift_right_arithmetic, shift_right_logical, sign, sin, sinh,
+    sqrt, stop_gradient, sub, tan, tanh,
+)
 from irax.core.primitives.indexing import (
     GatherDimensionNumbers, GatherScatterMode, ScatterDimensionNumbers, gather, scatter,
     scatter_add, scatter_max, scatter_min, scatter_mul)
@@ -28,19 +32,13 @@ from irax.core.primitives.structural import (
     broadcast, broadcast_in_dim, broadcasted_iota, concatenate, dynamic_slice,
     dynamic_update_slice, expand_dims, iota, pad, reshape, rev, slice, squeeze, transpose)
 from irax.core.tensor import to_tensor as _to_tensor
-from irax.transforms.collectives import all_gather, axis_index, pmax, pmean, pmin, psum
+from irax.core.primitives.collectives import (
+    all_gather, axis_index, pmax, pmean, pmin, psum)
 
 from .control_flow import *  # noqa: F401,F403
 from .control_flow import __all__ as _control_flow
 from .slicing import *  # noqa: F401,F403
 from .slicing import __all__ as _slicing
-
-# lax's elementwise functions; the bitwise ones carry JAX's `bitwise_` names.
-_JAX_NAMES = {"and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor",
-              "not": "bitwise_not"}
-_ELEMENTWISE = {_JAX_NAMES.get(name, name): fn for name, fn in _ew.LAX_FUNCTIONS.items()}
-globals().update(_ELEMENTWISE)
-
 
 class RoundingMethod(enum.IntEnum):
     """`lax.round`'s rounding_method: halves away from zero, or to the nearest even."""
@@ -83,7 +81,15 @@ def full_like(x, fill_value, dtype=None, shape=None):
 
 
 __all__ = [
-    *sorted(_ELEMENTWISE), *_slicing, *_control_flow,
+    *_slicing, *_control_flow,
+    # elementwise
+    "abs", "acos", "acosh", "add", "asin", "asinh", "atan", "atan2", "atanh", "bitwise_and",
+    "bitwise_not", "bitwise_or", "bitwise_xor", "cbrt", "ceil", "complex", "conj", "cos", "cosh",
+    "div", "eq", "erf", "erf_inv", "exp", "exp2", "expm1", "floor", "ge", "gt", "imag",
+    "is_finite", "le", "log", "log1p", "logistic", "lt", "max", "min", "mul", "ne", "neg", "pow",
+    "real", "rem", "rsqrt", "shift_left", "shift_right_arithmetic", "shift_right_logical", "sign",
+    "sin", "sinh", "sqrt", "sub", "tan", "tanh",
+    # the others
     "RoundingMethod", "all_gather", "associative_scan", "argmax", "argmin", "axis_index",
     "bitcast_convert_type",
     "broadcast", "broadcast_in_dim", "broadcasted_iota", "clamp", "concatenate",

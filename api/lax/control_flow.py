@@ -12,10 +12,10 @@ from irax.core.aval import ShapedArray
 from irax.core.graph_trace import trace_to_subgraph
 from irax.core.primitives import control_flow as cf
 from irax.core.primitives import structural as st
-from irax.core.primitives.elementwise import LAX_FUNCTIONS, clamp, convert_element_type
+from irax.core.primitives.elementwise import add, clamp, convert_element_type, lt, ne
 from irax.core.tensor import to_tensor
 from irax.core.trace import Tracer, get_aval
-from irax.transforms.control_flow_ad import share_leading_invars
+from irax.transforms.rules.subgraphs import share_leading_invars
 
 __all__ = ["checkpoint", "cond", "fori_loop", "map", "remat", "scan", "switch",
            "while_loop"]
@@ -120,7 +120,7 @@ def cond(pred, true_fun, false_fun, *operands):
     if pred.dtype.kind not in "biu":
         raise TypeError(f"cond: pred must be a boolean or integer scalar, got {pred.dtype}")
     if pred.dtype.kind != "b":
-        pred = LAX_FUNCTIONS["ne"](pred, convert_element_type(0, pred.dtype))
+        pred = ne(pred, convert_element_type(0, pred.dtype))
     index = convert_element_type(pred, "int32")
     return _bind_cond(index, [false_fun, true_fun], operands, "true_fun and false_fun output")
 
@@ -262,7 +262,7 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     if start is not None and stop is not None:
         def scan_step(carry, _):
             i, val = carry
-            return (LAX_FUNCTIONS["add"](i, convert_element_type(1, index_dtype, weak)),
+            return (add(i, convert_element_type(1, index_dtype, weak)),
                     body_fun(i, val)), None
 
         (_, val), _ = scan(scan_step, (lower_t, init_val), None, length=max(stop - start, 0),
@@ -273,11 +273,11 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
                          "at trace time)")
 
     def loop_cond(carry):
-        return LAX_FUNCTIONS["lt"](carry[0], carry[1])
+        return lt(carry[0], carry[1])
 
     def loop_body(carry):
         i, stop_, val = carry
-        return (LAX_FUNCTIONS["add"](i, convert_element_type(1, index_dtype, weak)), stop_,
+        return (add(i, convert_element_type(1, index_dtype, weak)), stop_,
                 body_fun(i, val))
 
     return while_loop(loop_cond, loop_body, (lower_t, upper_t, init_val))[2]

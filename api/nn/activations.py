@@ -62,7 +62,7 @@ def sigmoid(x) -> Tensor:
       >>> irax.nn.sigmoid(jnp.array([-1000., 0., 1000.]))
       Array([0. , 0.5, 1. ], dtype=float32)
     """
-    return ew.LAX_FUNCTIONS["logistic"](_inexact("sigmoid", x))
+    return ew.logistic(_inexact("sigmoid", x))
 
 
 def softplus(x) -> Tensor:
@@ -116,7 +116,7 @@ def gelu(x, approximate: bool = True) -> Tensor:
     if approximate:
         inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)
         return x * (0.5 * (1.0 + jnp.tanh(inner)))
-    erf = ew.LAX_FUNCTIONS["erf"](x * math.sqrt(0.5))
+    erf = ew.erf(x * math.sqrt(0.5))
     return 0.5 * x * (1.0 + erf)
 
 

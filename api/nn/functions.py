@@ -25,7 +25,6 @@ from irax.numpy.util import (
 
 __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "standardize", "normalize"]
 
-_lax = ew.LAX_FUNCTIONS
 
 
 def _full_shape(x: Tensor, axes: tuple, ndim: int) -> list:
@@ -38,7 +37,7 @@ def _mask(name: str, where, shape: tuple) -> Tensor | None:
         return None
     mask = asarray_arg(name, where)
     if mask.dtype != dtypes.bool_:
-        mask = _lax["ne"](mask, np.zeros((), mask.dtype))
+        mask = ew.ne(mask, np.zeros((), mask.dtype))
     return broadcast_to_shape(mask, shape)
 
 
@@ -188,7 +187,7 @@ def one_hot(x, num_classes: int, *, dtype=None, axis: int = -1) -> Tensor:
     shape.insert(out_axis, num_classes)
     lhs = broadcast_to_shape(st.expand_dims(x, (out_axis,)), tuple(shape))
     rhs = st.broadcasted_iota(x.dtype, shape, out_axis)
-    return ew.convert_element_type(_lax["eq"](lhs, rhs), dtype)
+    return ew.convert_element_type(ew.eq(lhs, rhs), dtype)
 
 
 def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None) -> Tensor:
@@ -216,7 +215,7 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None) 
         mean = _sum(x, axes, mask) / count
     if variance is None:
         variance = _sum(jnp.square(x), axes, mask) / count - jnp.square(mean)
-    return (x - mean) * _lax["rsqrt"](asarray_arg("standardize", variance) + epsilon)
+    return (x - mean) * ew.rsqrt(asarray_arg("standardize", variance) + epsilon)
 
 
 normalize = standardize

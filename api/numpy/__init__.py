@@ -3,6 +3,8 @@
 Functions follow NumPy's signatures and semantics (axis, keepdims, dtype) with JAX's
 dtype rules: float32 by default, weakly typed Python scalars, x64 opt-in.
 """
+import sys as _sys
+
 import numpy as _np
 
 from irax.core import dtypes as _dtypes
@@ -57,4 +59,4 @@ def can_cast(from_, to, casting="safe") -> bool:
     return _np.can_cast(from_, to, casting)
 
 
-_install_array_methods()
+_install_array_methods(_sys.modules[__name__])

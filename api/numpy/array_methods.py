@@ -44,10 +44,13 @@ def _reflected_op(fn):
     return op
 
 
-def install_array_methods():
-    """Attaches operators, methods and properties (`.T`, `.at`, `.real`) to Tensor."""
-    import irax.numpy as jnp
+def install_array_methods(jnp) -> None:
+    """Attaches operators, methods and properties (`.T`, `.at`, `.real`) to Tensor.
 
+    Args:
+      jnp: the irax.numpy namespace, whose functions the methods call (passed in by
+        irax.numpy itself, which this module must not import).
+    """
     for dunder, name in _BINARY.items():
         setattr(Tensor, f"__{dunder}__", _binary_op(getattr(jnp, name)))
     for dunder, name in _REFLECTED.items():

@@ -444,7 +444,7 @@ def geomspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
     return ew.convert_element_type(out, result)
 
 
-def _triangle_mask(name: str, N, M, k, compare: str) -> Tensor:
+def _triangle_mask(name: str, N, M, k, compare) -> Tensor:
     """The (N, M) bool mask `compare(row + k, col)`."""
     N = operator.index(N)
     M = N if M is None else operator.index(M)
@@ -453,10 +453,10 @@ def _triangle_mask(name: str, N, M, k, compare: str) -> Tensor:
     index = dtypes.default_int_dtype()
     rows = st.broadcasted_iota(index, (N, M), 0)
     cols = st.broadcasted_iota(index, (N, M), 1)
-    return ew.LAX_FUNCTIONS[compare](ew.LAX_FUNCTIONS["add"](rows, operator.index(k)), cols)
+    return compare(ew.add(rows, operator.index(k)), cols)
 
 
-def _mask_array(name: str, N, M, k, compare: str, dtype) -> Tensor:
+def _mask_array(name: str, N, M, k, compare, dtype) -> Tensor:
     """`_triangle_mask` as an array of `dtype` (default float)."""
     dtype = _float_dtype(name, dtype)
     return ew.convert_element_type(_triangle_mask(name, N, M, k, compare), dtype)
@@ -470,7 +470,7 @@ def eye(N: int, M: int | None = None, k: int = 0, dtype=None) -> Tensor:
       Array([[1, 0],
              [0, 1]], dtype=int32)
     """
-    return _mask_array("eye", N, M, k, "eq", dtype)
+    return _mask_array("eye", N, M, k, ew.eq, dtype)
 
 
 def identity(n: int, dtype=None) -> Tensor:
@@ -486,7 +486,7 @@ def tri(N: int, M: int | None = None, k: int = 0, dtype=None) -> Tensor:
       Array([[1, 0],
              [1, 1]], dtype=int32)
     """
-    return _mask_array("tri", N, M, k, "ge", dtype)
+    return _mask_array("tri", N, M, k, ew.ge, dtype)
 
 
 def _triangle(name: str, m, k, lower: bool) -> Tensor:
@@ -496,7 +496,7 @@ def _triangle(name: str, m, k, lower: bool) -> Tensor:
     if m.ndim == 1:
         m = broadcast_to_shape(m, (m.shape[0],) * 2)
     k = operator.index(k)
-    mask = _triangle_mask(name, m.shape[-2], m.shape[-1], k if lower else k - 1, "ge")
+    mask = _triangle_mask(name, m.shape[-2], m.shape[-1], k if lower else k - 1, ew.ge)
     mask = broadcast_to_shape(mask, m.shape)
     zero = _filled((), 0, m.dtype, m.weak_type)
     return ew.select(mask, m, zero) if lower else ew.select(mask, zero, m)

@@ -22,8 +22,6 @@ from irax.core.tensor import ArrayImpl, Tensor, numpy_tensor
 from . import util
 from .ufuncs import clip, divide, power, remainder, where
 
-lax = ew.LAX_FUNCTIONS
-
 __all__ = [
     "IndexUpdateHelper", "IndexUpdateRef", "getitem", "ix_", "ravel_multi_index", "select",
     "take", "take_along_axis", "unravel_index",
@@ -40,14 +38,6 @@ class _Entry(NamedTuple):
 
 
 _ADVANCED = ("int", "dyn", "array")
-
-
-def _concrete(name: str, x, what: str) -> np.ndarray:
-    """`np.asarray(x)`, or a ConcretizationTypeError saying why a value is needed."""
-    try:
-        return np.asarray(x)
-    except ConcretizationTypeError:
-        raise ConcretizationTypeError(x, f"{name}: {what}") from None
 
 
 def _classify(name: str, item) -> _Entry:
@@ -78,7 +68,7 @@ def _classify(name: str, item) -> _Entry:
         raise TypeError(f"{name}: invalid index {item!r} of type {type(item).__name__}; "
                         "use ints, slices, None, Ellipsis or integer/boolean arrays")
     if item.dtype == dtypes.bool_:
-        mask = _concrete(name, item, "boolean mask index (its shape depends on its "
+        mask = util.concrete(name, item, "boolean mask index (its shape depends on its "
                          "values; use jnp.where, or nonzero with size=)")
         return _Entry("bool", bool(mask)) if not mask.ndim else _Entry("mask", mask)
     if not dtypes.is_integer(item.dtype):
@@ -138,7 +128,7 @@ def _wrap(idx: Tensor, n: int) -> Tensor:
     """Negative indices counted from the end (a no-op for unsigned ones)."""
     if idx.dtype.kind == "u":
         return idx
-    return ew.select(lax["lt"](idx, 0), lax["add"](idx, n), idx)
+    return ew.select(ew.lt(idx, 0), ew.add(idx, n), idx)
 
 
 def _basic(name: str, x: Tensor, entries: list) -> Tensor:
@@ -345,7 +335,7 @@ class IndexUpdateRef:
         """A copy of x with `x[idx] -= values` (repeated indices accumulate)."""
         dtype = util.asarray_arg("at.subtract", self.array).dtype
         values = ew.convert_element_type(util.asarray_arg("at.subtract", values), dtype)
-        return _scatter_update("at.subtract", self.array, self.index, lax["neg"](values),
+        return _scatter_update("at.subtract", self.array, self.index, ew.neg(values),
                                gs.scatter_add, mode)
 
     def multiply(self, values, *, indices_are_sorted=False, unique_indices=False,
@@ -528,7 +518,7 @@ def ix_(*args) -> tuple:
         if x.ndim != 1:
             raise ValueError(f"ix_: cross index {i} must be 1-D, got shape {x.shape}")
         if x.dtype == dtypes.bool_:
-            x = numpy_tensor(np.nonzero(_concrete("ix_", x, "boolean index"))[0])
+            x = numpy_tensor(np.nonzero(util.concrete("ix_", x, "boolean index"))[0])
         out.append(st.reshape(x, (1,) * i + (x.shape[0],) + (1,) * (len(args) - i - 1)))
     return tuple(out)
 
@@ -552,8 +542,8 @@ def unravel_index(indices, shape) -> tuple:
     idx = clip(_wrap(idx, size), 0, size - 1)
     out = []
     for s in shape[::-1]:
-        out.append(lax["rem"](idx, s))
-        idx = lax["div"](idx, s)
+        out.append(ew.rem(idx, s))
+        idx = ew.div(idx, s)
     return tuple(out[::-1])
 
 
@@ -580,7 +570,7 @@ def ravel_multi_index(multi_index, dims, mode: str = "raise", order: str = "C") 
         raise ValueError(f"ravel_multi_index: order must be 'C' or 'F', got {order!r}")
     if mode == "raise":
         for i, d in zip(idx, dims):
-            values = _concrete("ravel_multi_index", i, "mode='raise' checks the values")
+            values = util.concrete("ravel_multi_index", i, "mode='raise' checks the values")
             if ((values < 0) | (values >= d)).any():
                 raise ValueError("ravel_multi_index: invalid entry in coordinates array")
     elif mode == "wrap":
@@ -593,7 +583,7 @@ def ravel_multi_index(multi_index, dims, mode: str = "raise", order: str = "C") 
     strides = np.cumprod((1,) + (dims if order == "F" else dims[::-1])[:-1])
     strides = strides if order == "F" else strides[::-1]
     idx = util.promote_args("ravel_multi_index", *idx)
-    out = lax["mul"](idx[0], int(strides[0]))
+    out = ew.mul(idx[0], int(strides[0]))
     for i, s in zip(idx[1:], strides[1:]):
-        out = lax["add"](out, lax["mul"](i, int(s)))
+        out = ew.add(out, ew.mul(i, int(s)))
     return out

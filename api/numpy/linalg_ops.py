@@ -48,7 +48,7 @@ def _move_to_end(x: Tensor, axis: int) -> Tensor:
 
 
 def _conj_if_complex(x: Tensor) -> Tensor:
-    return ew.LAX_FUNCTIONS["conj"](x) if dtypes.is_complex(x.dtype) else x
+    return ew.conj(x) if dtypes.is_complex(x.dtype) else x
 
 
 def dot(a, b, *, precision=None, preferred_element_type=None) -> Tensor:

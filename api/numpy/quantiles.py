@@ -21,8 +21,6 @@ from . import ufuncs
 from .reductions import _check_ordered, _check_out, _const, _reduced_shape
 from .util import asarray_arg, canonical_axes, inexact_dtype, result_type
 
-lax = ew.LAX_FUNCTIONS
-
 __all__ = ["median", "percentile", "quantile"]
 
 _METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
@@ -60,14 +58,14 @@ def _quantile(name: str, a, q, axis, method: str, keepdims: bool, scale: float) 
                    (math.prod(a.shape[i] for i in kept), n))
     x = sort(x, dimension=1)
     if scale != 1:
-        q = lax["div"](q, _const(scale, dtype))
-    position = lax["mul"](st.reshape(q, (q.size,)), _const(n - 1, dtype))
+        q = ew.div(q, _const(scale, dtype))
+    position = ew.mul(st.reshape(q, (q.size,)), _const(n - 1, dtype))
     index = dtypes.default_int_dtype()
 
     def at(pos):
         return _take_columns(x, ew.convert_element_type(pos, index))
 
-    low, high = lax["floor"](position), lax["ceil"](position)
+    low, high = ew.floor(position), ew.ceil(position)
     if method == "lower":
         out = at(low)
     elif method == "higher":
@@ -75,10 +73,10 @@ def _quantile(name: str, a, q, axis, method: str, keepdims: bool, scale: float) 
     elif method == "nearest":
         out = at(ew.round(position, rounding_method=1))
     elif method == "midpoint":
-        out = lax["mul"](lax["add"](at(low), at(high)), _const(0.5, dtype))
+        out = ew.mul(ew.add(at(low), at(high)), _const(0.5, dtype))
     else:
         out = _lerp(at(low), at(high), st.broadcast_in_dim(
-            lax["sub"](position, low), (q.size, x.shape[0]), (0,)))
+            ew.sub(position, low), (q.size, x.shape[0]), (0,)))
     # NaNs sort last: a row holding one has NaN quantiles, as in NumPy.
     last = st.reshape(st.slice(x, (0, n - 1), (x.shape[0], n)), (x.shape[0],))
     has_nan = st.broadcast_in_dim(ufuncs.isnan(last), out.shape, (1,))
@@ -89,11 +87,11 @@ def _quantile(name: str, a, q, axis, method: str, keepdims: bool, scale: float) 
 
 def _lerp(lo: Tensor, hi: Tensor, t: Tensor) -> Tensor:
     """NumPy's interpolation: from `lo` for t < 0.5 and from `hi` otherwise (exact ends)."""
-    diff = lax["sub"](hi, lo)
+    diff = ew.sub(hi, lo)
     one = _const(1, t.dtype)
-    from_lo = lax["add"](lo, lax["mul"](diff, t))
-    from_hi = lax["sub"](hi, lax["mul"](diff, lax["sub"](one, t)))
-    return ew.select(lax["ge"](t, _const(0.5, t.dtype)), from_hi, from_lo)
+    from_lo = ew.add(lo, ew.mul(diff, t))
+    from_hi = ew.sub(hi, ew.mul(diff, ew.sub(one, t)))
+    return ew.select(ew.ge(t, _const(0.5, t.dtype)), from_hi, from_lo)
 
 
 def quantile(a, q, axis=None, out=None, overwrite_input: bool = False,

@@ -29,8 +29,6 @@ from .util import (
     result_type,
 )
 
-lax = ew.LAX_FUNCTIONS
-
 __all__ = [
     "all", "allclose", "amax", "amin", "any", "argmax", "argmin", "array_equal", "array_equiv",
     "average", "count_nonzero", "cumprod", "cumsum", "cumulative_prod", "cumulative_sum", "max",
@@ -123,8 +121,8 @@ def _ddof(name: str, ddof, correction):
 
 # kind: ((reduce, combine, identity) for numbers, (reduce, combine, identity) for bools)
 _ADDITIVE = {
-    "sum": ((red.reduce_sum, "add", 0), (red.reduce_or, "or", False)),
-    "prod": ((red.reduce_prod, "mul", 1), (red.reduce_and, "and", True)),
+    "sum": ((red.reduce_sum, ew.add, 0), (red.reduce_or, ew.bitwise_or, False)),
+    "prod": ((red.reduce_prod, ew.mul, 1), (red.reduce_and, ew.bitwise_and, True)),
 }
 
 
@@ -143,7 +141,7 @@ def _sum_like(kind, name, a, axis, dtype, out, keepdims, initial, where, promote
         x = ew.select(_mask(name, where, x.shape), x, _const(identity, comp))
     total = reduce(x, axes)
     if initial is not None:
-        total = lax[combine](total, _initial(name, initial, comp))
+        total = combine(total, _initial(name, initial, comp))
     return ew.convert_element_type(_keep(total, a.shape, axes, keepdims), result)
 
 
@@ -255,7 +253,7 @@ def _extremum(name, a, axis, out, keepdims, initial, where, is_max: bool) -> Ten
         x = ew.select(_mask(name, where, x.shape), x, _const(fill, x.dtype))
     result = (red.reduce_max if is_max else red.reduce_min)(x, axes)
     if initial is not None:
-        result = lax["max" if is_max else "min"](result, _initial(name, initial, x.dtype))
+        result = (ew.max if is_max else ew.min)(result, _initial(name, initial, x.dtype))
     return _keep(result, a.shape, axes, keepdims)
 
 
@@ -322,7 +320,7 @@ def ptp(a, axis=None, out=None, keepdims: bool = False) -> Tensor:
     a = asarray_arg("ptp", a)
     if a.dtype == dtypes.bool_:
         raise TypeError("ptp: boolean arrays have no subtraction; convert to int first")
-    return lax["sub"](_extremum("ptp", a, axis, out, keepdims, None, None, True),
+    return ew.sub(_extremum("ptp", a, axis, out, keepdims, None, None, True),
                       _extremum("ptp", a, axis, out, keepdims, None, None, False))
 
 
@@ -467,7 +465,7 @@ def _mean(name: str, a, axis, dtype, keepdims: bool, where) -> Tensor:
     comp = _accumulation(result)
     total = sum(a, axes, dtype=comp, keepdims=keepdims, where=where)
     count = _count(name, a.shape, axes, where, keepdims, comp)
-    return ew.convert_element_type(lax["div"](total, count), result)
+    return ew.convert_element_type(ew.div(total, count), result)
 
 
 def mean(a, axis=None, dtype=None, out=None, keepdims: bool = False, *,
@@ -497,8 +495,8 @@ def _var_dtypes(name: str, in_dtype, dtype):
 
 def _squared_magnitude(x: Tensor) -> Tensor:
     if dtypes.is_complex(x.dtype):
-        return lax["real"](lax["mul"](x, lax["conj"](x)))
-    return lax["mul"](x, x)
+        return ew.real(ew.mul(x, ew.conj(x)))
+    return ew.mul(x, x)
 
 
 def _var(name: str, a, axis, dtype, out, ddof, keepdims: bool, where, correction,
@@ -527,10 +525,10 @@ def _var(name: str, a, axis, dtype, out, ddof, keepdims: bool, where, correction
     count = ufuncs.subtract(count, _const(ddof, real))
     if ignore_nan:
         too_few = ufuncs.less_equal(count, 0)
-        out = lax["div"](total, ufuncs.where(too_few, _const(1, real), count))
+        out = ew.div(total, ufuncs.where(too_few, _const(1, real), count))
         out = ufuncs.where(too_few, _const(np.nan, real), out)
     else:
-        out = lax["div"](total, ufuncs.maximum(count, _const(0, real)))
+        out = ew.div(total, ufuncs.maximum(count, _const(0, real)))
     return ew.convert_element_type(out, result)
 
 
@@ -585,7 +583,7 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims: bool = False, *,
         present = ufuncs.logical_and(present, where)
     total = nansum(a, axes, dtype=comp, keepdims=keepdims, where=where)
     count = sum(present, axes, dtype=comp, keepdims=keepdims)
-    return ew.convert_element_type(lax["div"](total, count), result)
+    return ew.convert_element_type(ew.div(total, count), result)
 
 
 def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims: bool = False, *,
@@ -644,7 +642,7 @@ def average(a, axis=None, weights=None, returned: bool = False, keepdims: bool =
                     "the array must be 1-d, with the length of the single axis given")
             weights = st.broadcast_in_dim(weights, a.shape, axes)
         weight_sum = sum(weights, axes, keepdims=keepdims)
-        avg = lax["div"](sum(lax["mul"](a, weights), axes, keepdims=keepdims), weight_sum)
+        avg = ew.div(sum(ew.mul(a, weights), axes, keepdims=keepdims), weight_sum)
     if not returned:
         return avg
     return avg, broadcast_to_shape(weight_sum, avg.shape)

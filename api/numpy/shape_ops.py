@@ -14,7 +14,7 @@ from irax.core.primitives import structural as st
 from irax.core.tensor import ArrayImpl, Tensor, numpy_tensor
 
 from . import util
-from .indexing import _concrete, take
+from .indexing import take
 from .ufuncs import remainder
 
 __all__ = [
@@ -550,7 +550,7 @@ def repeat(a, repeats, axis: int | None = None, *, total_repeat_length=None) -> 
         x, axis = ravel(x), 0
     ax = util.canonical_axis("repeat", axis, x.ndim)
     n = x.shape[ax]
-    counts = _concrete("repeat", repeats, "repeats must be concrete (the result shape "
+    counts = util.concrete("repeat", repeats, "repeats must be concrete (the result shape "
                        "depends on them)")
     if counts.dtype.kind not in "iu" or counts.ndim > 1:
         raise TypeError(f"repeat: repeats must be an int or a 1-D sequence of ints, got "
@@ -696,7 +696,7 @@ def _roll_dynamic(x: Tensor, shift: Tensor, ax: int) -> Tensor:
     if not dtypes.is_integer(shift.dtype) or shift.ndim:
         raise TypeError(f"roll: shift must be an integer scalar, got "
                         f"{shift.dtype}{list(shift.shape)}")
-    start = ew.LAX_FUNCTIONS["sub"](n, remainder(shift, n))
+    start = ew.sub(n, remainder(shift, n))
     starts = [ew.convert_element_type(0, start.dtype)] * x.ndim
     starts[ax] = start
     return st.dynamic_slice(st.concatenate([x, x], ax), starts, x.shape)

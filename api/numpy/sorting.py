@@ -19,10 +19,8 @@ from irax.core.primitives import structural as st
 from irax.core.tensor import Tensor, numpy_tensor
 
 from . import util
-from .indexing import _concrete, _gather, _integer_arg, _scatter_update, getitem, take
+from .indexing import _gather, _integer_arg, _scatter_update, getitem, take
 from .ufuncs import clip, isnan
-
-lax = ew.LAX_FUNCTIONS
 
 __all__ = [
     "argsort", "argwhere", "bincount", "compress", "digitize", "extract", "flatnonzero",
@@ -74,7 +72,7 @@ def argsort(a, axis: int | None = -1, *, kind=None, order=None, stable: bool = T
     if not descending:
         return lax_sorting.sort_key_val(x, iota, ax)[1]
     _, idx = lax_sorting.sort_key_val(st.rev(x, (ax,)), iota, ax)
-    return lax["sub"](x.shape[ax] - 1, st.rev(idx, (ax,)))
+    return ew.sub(x.shape[ax] - 1, st.rev(idx, (ax,)))
 
 
 def lexsort(keys, axis: int = -1) -> Tensor:
@@ -103,19 +101,19 @@ def _search(a: Tensor, v: Tensor, side: str) -> Tensor:
     hi = st.broadcast_in_dim(numpy_tensor(np.int32(n)), v.shape, ())
     nan_aware = dtypes.is_float(a.dtype)
     for _ in range(n.bit_length()):
-        mid = lax["div"](lax["add"](lo, hi), 2)
+        mid = ew.div(ew.add(lo, hi), 2)
         am = _gather(a, {0: mid}, 0, "clip", None)
         if side == "left":
-            go = lax["lt"](am, v)
+            go = ew.lt(am, v)
             if nan_aware:
-                go = lax["or"](go, lax["and"](isnan(v), lax["not"](isnan(am))))
+                go = ew.bitwise_or(go, ew.bitwise_and(isnan(v), ew.bitwise_not(isnan(am))))
         else:
-            go = lax["le"](am, v)
+            go = ew.le(am, v)
             if nan_aware:
-                go = lax["or"](go, isnan(v))
-        active = lax["lt"](lo, hi)
-        lo = ew.select(lax["and"](active, go), lax["add"](mid, 1), lo)
-        hi = ew.select(lax["and"](active, lax["not"](go)), mid, hi)
+                go = ew.bitwise_or(go, isnan(v))
+        active = ew.lt(lo, hi)
+        lo = ew.select(ew.bitwise_and(active, go), ew.add(mid, 1), lo)
+        hi = ew.select(ew.bitwise_and(active, ew.bitwise_not(go)), mid, hi)
     return lo
 
 
@@ -164,9 +162,9 @@ def digitize(x, bins, right: bool = False) -> Tensor:
     side = "left" if right else "right"
     if not b.shape[0]:
         return st.broadcast_in_dim(numpy_tensor(np.int32(0)), x.shape, ())
-    increasing = lax["ge"](*util.promote_args("digitize", getitem(b, -1), getitem(b, 0)))
+    increasing = ew.ge(*util.promote_args("digitize", getitem(b, -1), getitem(b, 0)))
     up = searchsorted(b, x, side)
-    down = lax["sub"](b.shape[0], searchsorted(st.rev(b, (0,)), x, side))
+    down = ew.sub(b.shape[0], searchsorted(st.rev(b, (0,)), x, side))
     return ew.select(increasing, up, down)
 
 
@@ -186,31 +184,29 @@ def nonzero(a, *, size: int | None = None, fill_value=None) -> tuple:
       >>> jnp.nonzero(jnp.array([0, 3, 0, 4]))
       (Array([1, 3], dtype=int32),)
     """
+    if size is None:
+        return util.nonzero_indices(a)
     x = util.asarray_arg("nonzero", a)
     if x.ndim == 0:
         raise ValueError("nonzero: calling nonzero on 0-d arrays is not allowed; use "
                          "jnp.atleast_1d(x).nonzero()")
     int_dtype = dtypes.default_int_dtype()
-    if size is None:
-        concrete = _concrete("nonzero", x, "the number of results depends on the values; "
-                             "pass size=")
-        return tuple(numpy_tensor(i, int_dtype) for i in np.nonzero(concrete))
     size = operator.index(size)
     fills = [st.broadcast_in_dim(ew.convert_element_type(f.item(), int_dtype), (size,), ())
              for f in np.broadcast_to(np.asarray(0 if fill_value is None else fill_value),
                                       (x.ndim,))]
     if not x.size:
         return tuple(fills)
-    flat = util.convert(lax["ne"](st.reshape(x, (x.size,)), ew.convert_element_type(
+    flat = util.convert(ew.ne(st.reshape(x, (x.size,)), ew.convert_element_type(
         0, x.dtype)), int_dtype)
     ranks = st.iota(int_dtype, size)
-    positions = util.convert(_search(red.cumsum(flat, 0), lax["add"](ranks, 1), "left"),
+    positions = util.convert(_search(red.cumsum(flat, 0), ew.add(ranks, 1), "left"),
                              int_dtype)
-    found = lax["lt"](ranks, red.reduce_sum(flat, (0,)))
+    found = ew.lt(ranks, red.reduce_sum(flat, (0,)))
     out, stride = [], x.size
     for n, fill in zip(x.shape, fills):
         stride //= n
-        out.append(ew.select(found, lax["rem"](lax["div"](positions, stride), n), fill))
+        out.append(ew.select(found, ew.rem(ew.div(positions, stride), n), fill))
     return tuple(out)
 
 
@@ -264,7 +260,7 @@ def compress(condition, a, axis: int | None = None) -> Tensor:
       >>> jnp.compress(jnp.array([False, True]), jnp.array([[1, 2], [3, 4]]), axis=0)
       Array([[3, 4]], dtype=int32)
     """
-    cond = _concrete("compress", util.asarray_arg("compress", condition),
+    cond = util.concrete("compress", util.asarray_arg("compress", condition),
                      "the result shape depends on the condition's values")
     x = util.asarray_arg("compress", a)
     if axis is None:
@@ -298,7 +294,7 @@ def unique(ar, return_index: bool = False, return_inverse: bool = False,
       Array([1, 3], dtype=int32)
     """
     x = util.asarray_arg("unique", ar)
-    concrete = _concrete("unique", x, "the number of results depends on the values")
+    concrete = util.concrete("unique", x, "the number of results depends on the values")
     if axis is not None:
         axis = util.canonical_axis("unique", axis, x.ndim)
     out = np.unique(concrete, return_index, return_inverse, return_counts, axis,
@@ -332,7 +328,7 @@ def bincount(x, weights=None, minlength: int = 0, *, length: int | None = None) 
     if x.ndim != 1:
         raise ValueError(f"bincount: x must be 1-D, got shape {x.shape}")
     if length is None:
-        values = _concrete("bincount", x, "the result length depends on the values; "
+        values = util.concrete("bincount", x, "the result length depends on the values; "
                            "pass length=")
         length = max(operator.index(minlength), int(values.max()) + 1 if values.size else 0)
     w = numpy_tensor(np.ones((), dtypes.default_int_dtype())) if weights is None else (

@@ -3,6 +3,7 @@ types, NumPy broadcasting, and axis normalization.  Errors name the function."""
 import numpy as np
 
 from irax.core import dtypes
+from irax.core.errors import ConcretizationTypeError
 from irax.core.primitives import elementwise as ew
 from irax.core.primitives import structural as st
 from irax.core.primitives.checks import normalize_axis
@@ -181,3 +182,22 @@ def canonical_axes(name: str, axis, ndim: int) -> tuple:
     if len(set(out)) != len(out):
         raise ValueError(f"{name}: repeated axis in {axis}")
     return out
+
+
+def concrete(name: str, x, what: str) -> np.ndarray:
+    """`np.asarray(x)`, or a ConcretizationTypeError saying why a value is needed."""
+    try:
+        return np.asarray(x)
+    except ConcretizationTypeError:
+        raise ConcretizationTypeError(x, f"{name}: {what}") from None
+
+
+def nonzero_indices(a) -> tuple:
+    """`nonzero(a)` without `size`: the indices of the non-zero elements of a concrete
+    array of at least one dimension, one array per axis (the default int dtype)."""
+    x = asarray_arg("nonzero", a)
+    if x.ndim == 0:
+        raise ValueError("nonzero: calling nonzero on 0-d arrays is not allowed; use "
+                         "jnp.atleast_1d(x).nonzero()")
+    values = concrete("nonzero", x, "the number of results depends on the values; pass size=")
+    return tuple(numpy_tensor(i, dtypes.default_int_dtype()) for i in np.nonzero(values))

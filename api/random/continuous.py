@@ -22,7 +22,6 @@ from .portable_math import erf, erf_inv, in_float32, log, log1p, opaque_zero, pr
 __all__ = ["exponential", "gumbel", "laplace", "logistic", "normal", "truncated_normal",
            "uniform"]
 
-_lax = ew.LAX_FUNCTIONS
 _UINT_DTYPES = {16: dtypes.uint16, 32: dtypes.uint32, 64: dtypes.uint64}
 
 
@@ -64,14 +63,14 @@ def uniform_floats(key: Tensor, shape: tuple, dtype, minval, maxval) -> Tensor:
     uint = _UINT_DTYPES[info.bits]
     raw = ew.convert_element_type(random_bits(key, rng_bits, shape), uint)
     one_bits = np.asarray(1.0, dtype).view(uint)
-    float_bits = _lax["or"](_lax["shift_right_logical"](raw, constant(rng_bits - info.nmant,
+    float_bits = ew.bitwise_or(ew.shift_right_logical(raw, constant(rng_bits - info.nmant,
                                                                       uint)),
                             ArrayImpl(one_bits))
-    floats = _lax["sub"](ew.bitcast_convert_type(float_bits, dtype), constant(1.0, dtype))
+    floats = ew.sub(ew.bitcast_convert_type(float_bits, dtype), constant(1.0, dtype))
     lo = parameter("uniform", minval, dtype, shape)
     hi = parameter("uniform", maxval, dtype, shape)
-    scaled = product(floats, _lax["sub"](hi, lo), opaque_zero(floats))
-    return _lax["max"](lo, _lax["add"](scaled, lo))
+    scaled = product(floats, ew.sub(hi, lo), opaque_zero(floats))
+    return ew.max(lo, ew.add(scaled, lo))
 
 
 def uniform(key, shape=(), dtype=float, minval=0.0, maxval=1.0) -> Tensor:
@@ -124,9 +123,9 @@ def normal(key, shape=(), dtype=float) -> Tensor:
     if dtype.kind != "c":
         return _normal_real(key, shape, dtype)
     real = dtypes.real_dtype(dtype)
-    parts = [_lax["div"](_normal_real(k, shape, real), constant(math.sqrt(2), real))
+    parts = [ew.div(_normal_real(k, shape, real), constant(math.sqrt(2), real))
              for k in split_keys(key, 2)]
-    return _lax["complex"](*parts)
+    return ew.complex(*parts)
 
 
 def _next_float(x: Tensor, up: bool) -> Tensor:
@@ -134,13 +133,13 @@ def _next_float(x: Tensor, up: bool) -> Tensor:
     uint = _UINT_DTYPES[x.dtype.itemsize * 8]
     bits = ew.bitcast_convert_type(x, uint)
     one = constant(1, uint)
-    away_from_zero = _lax["gt" if up else "lt"](x, constant(0, x.dtype))
-    stepped = ew.select(away_from_zero, _lax["add"](bits, one), _lax["sub"](bits, one))
+    away_from_zero = (ew.gt if up else ew.lt)(x, constant(0, x.dtype))
+    stepped = ew.select(away_from_zero, ew.add(bits, one), ew.sub(bits, one))
     smallest = constant(1 if up else 1 | (1 << (8 * x.dtype.itemsize - 1)), uint)
     out = ew.bitcast_convert_type(
-        ew.select(_lax["eq"](x, constant(0, x.dtype)), smallest, stepped), x.dtype)
+        ew.select(ew.eq(x, constant(0, x.dtype)), smallest, stepped), x.dtype)
     target = constant(np.inf if up else -np.inf, x.dtype)
-    fixed = _lax["or"](_lax["ne"](x, x), _lax["eq"](x, target))
+    fixed = ew.bitwise_or(ew.ne(x, x), ew.eq(x, target))
     return ew.select(fixed, x, out)
 
 
@@ -175,13 +174,13 @@ def truncated_normal(key, lower, upper, shape=None, dtype=float) -> Tensor:
     lower, upper = (runtime_value(parameter("truncated_normal", b, dtype, shape), key)
                     for b in (lower, upper))
     sqrt2 = constant(math.sqrt(2), dtype)
-    a = in_float32(erf, _lax["div"](lower, sqrt2))
-    b = in_float32(erf, _lax["div"](upper, sqrt2))
+    a = in_float32(erf, ew.div(lower, sqrt2))
+    b = in_float32(erf, ew.div(upper, sqrt2))
     u = uniform_floats(key, shape, dtype, a, b)
     out = product(sqrt2, in_float32(erf_inv, u), opaque_zero(u))
     lo = _next_float(ew.stop_gradient(lower), up=True)
     hi = _next_float(ew.stop_gradient(upper), up=False)
-    return _lax["min"](_lax["max"](out, lo), hi)
+    return ew.min(ew.max(out, lo), hi)
 
 
 def gumbel(key, shape=(), dtype=float) -> Tensor:
@@ -195,7 +194,7 @@ def gumbel(key, shape=(), dtype=float) -> Tensor:
     dtype = float_dtype("gumbel", dtype)
     u = uniform_floats(key, canonical_shape("gumbel", shape), dtype,
                        float(dtypes.finfo(dtype).tiny), 1.0)
-    return in_float32(lambda v: _lax["neg"](log(_lax["neg"](log(v)))), u)
+    return in_float32(lambda v: ew.neg(log(ew.neg(log(v)))), u)
 
 
 def exponential(key, shape=(), dtype=float) -> Tensor:
@@ -208,7 +207,7 @@ def exponential(key, shape=(), dtype=float) -> Tensor:
     key = check_key("exponential", key)
     u = uniform_floats(key, canonical_shape("exponential", shape),
                        float_dtype("exponential", dtype), 0.0, 1.0)
-    return in_float32(lambda v: _lax["neg"](log1p(_lax["neg"](v))), u)
+    return in_float32(lambda v: ew.neg(log1p(ew.neg(v))), u)
 
 
 def laplace(key, shape=(), dtype=float) -> Tensor:
@@ -222,7 +221,7 @@ def laplace(key, shape=(), dtype=float) -> Tensor:
     dtype = float_dtype("laplace", dtype)
     u = uniform_floats(key, canonical_shape("laplace", shape), dtype,
                        -1.0 + float(dtypes.finfo(dtype).epsneg), 1.0)
-    return in_float32(lambda v: product(_lax["sign"](v), log1p(_lax["neg"](_lax["abs"](v))),
+    return in_float32(lambda v: product(ew.sign(v), log1p(ew.neg(ew.abs(v))),
                                         opaque_zero(v)), u)
 
 
@@ -237,4 +236,4 @@ def logistic(key, shape=(), dtype=float) -> Tensor:
     dtype = float_dtype("logistic", dtype)
     u = uniform_floats(key, canonical_shape("logistic", shape), dtype,
                        float(dtypes.finfo(dtype).tiny), 1.0)
-    return in_float32(lambda v: _lax["sub"](log(v), log1p(_lax["neg"](v))), u)
+    return in_float32(lambda v: ew.sub(log(v), log1p(ew.neg(v))), u)

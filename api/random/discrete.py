@@ -26,7 +26,6 @@ from .portable_math import in_float32, log, opaque_zero, product, runtime_value
 
 __all__ = ["bernoulli", "categorical", "choice", "permutation", "randint", "shuffle"]
 
-_lax = ew.LAX_FUNCTIONS
 _HALF = np.float32(0.5)   # JAX's default p: float32 even with x64
 _UINT_DTYPES = {8: dtypes.uint8, 16: dtypes.uint16, 32: dtypes.uint32, 64: dtypes.uint64}
 
@@ -56,7 +55,7 @@ def bernoulli(key, p=_HALF, shape=None) -> Tensor:
         shape = canonical_shape("bernoulli", shape)
         check_broadcast("bernoulli", shape, p.shape)
     u = uniform_floats(key, shape, p.dtype, 0.0, 1.0)
-    return _lax["lt"](u, broadcast_to_shape(p, shape) if p.shape else p)
+    return ew.lt(u, broadcast_to_shape(p, shape) if p.shape else p)
 
 
 def _integer_bound(x: Tensor) -> Tensor:
@@ -76,9 +75,9 @@ def _clip_to_dtype(x: Tensor, dtype) -> Tensor:
 
 def _rem(x: Tensor, span: Tensor) -> Tensor:
     """`x % span` for unsigned ints, with `x % 0 = x` (a span of 2**nbits wrapped to 0)."""
-    zero = _lax["eq"](span, constant(0, span.dtype))
+    zero = ew.eq(span, constant(0, span.dtype))
     safe = ew.select(zero, constant(1, span.dtype), span)
-    return ew.select(zero, x, _lax["rem"](x, safe))
+    return ew.select(zero, x, ew.rem(x, safe))
 
 
 def randint(key, shape, minval, maxval, dtype=int) -> Tensor:
@@ -122,7 +121,7 @@ def randint(key, shape, minval, maxval, dtype=int) -> Tensor:
 def _randint(key: Tensor, shape: tuple, minval: Tensor, maxval: Tensor, dtype) -> Tensor:
     """`randint` for a 32- or 64-bit `dtype`, after argument checks."""
     top = _clip_to_dtype(constant(dtypes.iinfo(dtype).max, dtype), maxval.dtype)
-    maxval_out_of_range = _lax["gt"](maxval, top)
+    maxval_out_of_range = ew.gt(maxval, top)
     lo, hi = _clip_to_dtype(minval, dtype), _clip_to_dtype(maxval, dtype)
     out_of_range, lo, hi = (broadcast_to_shape(x, shape) if x.shape else x
                             for x in (maxval_out_of_range, lo, hi))
@@ -130,17 +129,17 @@ def _randint(key: Tensor, shape: tuple, minval: Tensor, maxval: Tensor, dtype) -
     nbits = dtype.itemsize * 8
     unsigned = _UINT_DTYPES[nbits]
     higher_bits, lower_bits = (random_bits(k, nbits, shape) for k in split_keys(key, 2))
-    span = ew.convert_element_type(_lax["sub"](hi, lo), unsigned)
-    span = ew.select(_lax["le"](hi, lo), constant(1, unsigned), span)
-    span = ew.select(_lax["and"](out_of_range, _lax["gt"](hi, lo)),
-                     _lax["add"](span, constant(1, unsigned)), span)
+    span = ew.convert_element_type(ew.sub(hi, lo), unsigned)
+    span = ew.select(ew.le(hi, lo), constant(1, unsigned), span)
+    span = ew.select(ew.bitwise_and(out_of_range, ew.gt(hi, lo)),
+                     ew.add(span, constant(1, unsigned)), span)
     # (higher * 2**nbits + lower) % span, with 2**nbits % span computed without overflow.
     multiplier = _rem(constant(2 ** (nbits // 2), unsigned), span)
-    multiplier = _rem(_lax["mul"](multiplier, multiplier), span)
-    offset = _lax["add"](_lax["mul"](_rem(higher_bits, span), multiplier),
+    multiplier = _rem(ew.mul(multiplier, multiplier), span)
+    offset = ew.add(ew.mul(_rem(higher_bits, span), multiplier),
                          _rem(lower_bits, span))
     offset = _rem(offset, span)
-    return _lax["add"](lo, ew.convert_element_type(offset, dtype))
+    return ew.add(lo, ew.convert_element_type(offset, dtype))
 
 
 def categorical(key, logits, axis: int = -1, shape=None) -> Tensor:
@@ -177,7 +176,7 @@ def categorical(key, logits, axis: int = -1, shape=None) -> Tensor:
     noise_shape = (*prefix, *noise_shape)
     noise = gumbel(key, noise_shape, logits.dtype)
     expanded = st.reshape(logits, (1,) * len(prefix) + logits.shape)
-    scores = _lax["add"](noise, broadcast_to_shape(expanded, noise_shape))
+    scores = ew.add(noise, broadcast_to_shape(expanded, noise_shape))
     return red.argmax(scores, axis % len(noise_shape), dtypes.default_int_dtype())
 
 
@@ -248,7 +247,7 @@ def _searchsorted_left(sorted_1d: Tensor, values: Tensor) -> Tensor:
     grid = values.shape + (n,)
     table = st.broadcast_in_dim(sorted_1d, grid, (len(grid) - 1,))
     column = st.broadcast_in_dim(values, grid, tuple(range(values.ndim)))
-    below = ew.convert_element_type(_lax["lt"](table, column), dtypes.default_int_dtype())
+    below = ew.convert_element_type(ew.lt(table, column), dtypes.default_int_dtype())
     return red.reduce_sum(below, (len(grid) - 1,))
 
 
@@ -305,12 +304,12 @@ def choice(key, a, shape=(), replace: bool = True, p=None, axis: int = 0) -> Ten
             cumulative = red.cumsum(p, 0)
             total = st.reshape(st.slice(cumulative, (n - 1,), (n,)), ())
             u = uniform_floats(key, shape, p.dtype, 0.0, 1.0)
-            r = product(total, _lax["sub"](constant(1, p.dtype), u), opaque_zero(u))
+            r = product(total, ew.sub(constant(1, p.dtype), u), opaque_zero(u))
             ind = _searchsorted_left(cumulative, r)
         else:
             log_p = in_float32(log, runtime_value(p, key))
-            scores = _lax["add"](gumbel(key, (n,), p.dtype), log_p)
-            order = sorting.sort_key_val(_lax["neg"](scores),
+            scores = ew.add(gumbel(key, (n,), p.dtype), log_p)
+            order = sorting.sort_key_val(ew.neg(scores),
                                          st.iota(dtypes.default_int_dtype(), n))[1]
             ind = st.slice(order, (0,), (draws,))
     ind = st.reshape(ind, shape)

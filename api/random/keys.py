@@ -19,7 +19,6 @@ from .threefry import hash_indices, threefry_2x32, uint32
 
 __all__ = ["PRNGKey", "bits", "fold_in", "key", "key_data", "split"]
 
-_lax = ew.LAX_FUNCTIONS
 _UINT_DTYPES = {8: dtypes.uint8, 16: dtypes.uint16, 32: dtypes.uint32, 64: dtypes.uint64}
 
 
@@ -53,7 +52,7 @@ def canonical_shape(name: str, shape) -> tuple:
 
 def _seed_words(seed: Tensor) -> Tensor:
     """JAX's threefry_seed: [high 32 bits, low 32 bits] of an integer scalar."""
-    high = _lax["shift_right_logical"](seed, ArrayImpl(np.asarray(32, seed.dtype)))
+    high = ew.shift_right_logical(seed, ArrayImpl(np.asarray(32, seed.dtype)))
     words = [ew.convert_element_type(w, dtypes.uint32) for w in (high, seed)]
     return st.concatenate([st.reshape(w, (1,)) for w in words], 0)
 
@@ -188,8 +187,8 @@ def random_bits(key: Tensor, bit_width: int, shape: tuple) -> Tensor:
     dtype = _UINT_DTYPES[bit_width]
     if bit_width == 64:
         high, low = (ew.convert_element_type(w, dtype) for w in (w1, w2))
-        return _lax["or"](_lax["shift_left"](high, ArrayImpl(np.asarray(32, dtype))), low)
-    return ew.convert_element_type(_lax["xor"](w1, w2), dtype)
+        return ew.bitwise_or(ew.shift_left(high, ArrayImpl(np.asarray(32, dtype))), low)
+    return ew.convert_element_type(ew.bitwise_xor(w1, w2), dtype)
 
 
 def bits(key, shape=(), dtype=None) -> Tensor:

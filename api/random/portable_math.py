@@ -30,8 +30,7 @@ from irax.core.primitives import structural as st
 from irax.core.tensor import ArrayImpl, Tensor
 from irax.transforms.custom_derivatives import custom_jvp
 
-_lax = ew.LAX_FUNCTIONS
-_add, _sub, _div = _lax["add"], _lax["sub"], _lax["div"]
+_add, _sub, _div = ew.add, ew.sub, ew.div
 _LOG_COEFFS = {   # fdlibm's Lg1..Lg7 (float64) and musl's Lg1..Lg4 (float32)
     8: (6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01,
         2.222219843214978396e-01, 1.818357216161805012e-01, 1.531383769920937332e-01,
@@ -111,7 +110,7 @@ def opaque_zero(x: Tensor) -> Tensor:
     uses: `product` ors them into its result to keep it from fusing into an add."""
     _, uint = _int_dtypes(x)
     bits = ew.bitcast_convert_type(x, uint)
-    return _lax["and"](_lax["mul"](bits, _add(bits, _const(1, uint))), _const(1, uint))
+    return ew.bitwise_and(ew.mul(bits, _add(bits, _const(1, uint))), _const(1, uint))
 
 
 @custom_jvp
@@ -119,7 +118,7 @@ def or_bits(x: Tensor, zero: Tensor) -> Tensor:
     """`x` with the unsigned ints `zero` (all 0, of x's width) or-ed into its bits: the
     same value, whose derivative is the identity, but that no compiler sees through."""
     _, uint = _int_dtypes(x)
-    return ew.bitcast_convert_type(_lax["or"](ew.bitcast_convert_type(x, uint), zero), x.dtype)
+    return ew.bitcast_convert_type(ew.bitwise_or(ew.bitcast_convert_type(x, uint), zero), x.dtype)
 
 
 @or_bits.defjvp
@@ -138,7 +137,7 @@ def product(x: Tensor, y: Tensor, zero: Tensor) -> Tensor:
       The product, passed through `or_bits`: the same value (and derivative), but no
       longer a multiply that a compiler may contract with an add.
     """
-    return or_bits(_lax["mul"](x, y), zero)
+    return or_bits(ew.mul(x, y), zero)
 
 
 def runtime_value(x: Tensor, key: Tensor) -> Tensor:
@@ -190,17 +189,17 @@ def log(x: Tensor) -> Tensor:
     sint, _ = _int_dtypes(x)
     # Subnormals are scaled into the normal range first.
     zero = opaque_zero(x)
-    subnormal = _lax["and"](_lax["gt"](x, _const(0, x)), _lax["lt"](x, _const(info.tiny, x)))
-    scaled = ew.select(subnormal, _lax["mul"](x, _const(2.0 ** (info.nmant + 1), x)), x)
+    subnormal = ew.bitwise_and(ew.gt(x, _const(0, x)), ew.lt(x, _const(info.tiny, x)))
+    scaled = ew.select(subnormal, ew.mul(x, _const(2.0 ** (info.nmant + 1), x)), x)
     # x = 2^k m with m in [sqrt(1/2), sqrt(2)): shift the exponent split to sqrt(1/2).
     sqrt_half = _SQRT_HALF_BITS[width]
     one_bits = int(np.asarray(1.0, x.dtype).view(sint))
     bits = _add(ew.bitcast_convert_type(scaled, sint), _const(one_bits - sqrt_half, sint))
-    k = _sub(_lax["shift_right_arithmetic"](bits, _const(info.nmant, sint)),
+    k = _sub(ew.shift_right_arithmetic(bits, _const(info.nmant, sint)),
              _add(_const(info.maxexp - 1, sint),
-                  _lax["mul"](ew.convert_element_type(subnormal, sint),
+                  ew.mul(ew.convert_element_type(subnormal, sint),
                               _const(info.nmant + 1, sint))))
-    mantissa = _add(_lax["and"](bits, _const((1 << info.nmant) - 1, sint)),
+    mantissa = _add(ew.bitwise_and(bits, _const((1 << info.nmant) - 1, sint)),
                     _const(sqrt_half, sint))
     f = _sub(ew.bitcast_convert_type(mantissa, x.dtype), _const(1.0, x))   # exact
     dk = ew.convert_element_type(k, x.dtype)
@@ -215,9 +214,9 @@ def log(x: Tensor) -> Tensor:
     ln2_hi, ln2_lo = _LN2_SPLIT[width]
     inner = _add(product(s, _add(hfsq, r), zero), product(dk, _const(ln2_lo, x), zero))
     out = _sub(product(dk, _const(ln2_hi, x), zero), _sub(_sub(hfsq, inner), f))
-    out = ew.select(_lax["eq"](x, _const(0, x)), _const(-np.inf, x), out)
-    out = ew.select(_lax["eq"](x, _const(np.inf, x)), x, out)
-    return ew.select(_lax["ge"](x, _const(0, x)), out, _const(np.nan, x))
+    out = ew.select(ew.eq(x, _const(0, x)), _const(-np.inf, x), out)
+    out = ew.select(ew.eq(x, _const(np.inf, x)), x, out)
+    return ew.select(ew.ge(x, _const(0, x)), out, _const(np.nan, x))
 
 
 @custom_jvp
@@ -231,10 +230,10 @@ def log1p(x: Tensor) -> Tensor:
     u = _add(_const(1.0, x), x)
     d = _sub(u, _const(1.0, x))
     zero = opaque_zero(x)
-    out = product(log(u), _div(x, ew.select(_lax["eq"](d, _const(0, x)), _const(1, x), d)),
+    out = product(log(u), _div(x, ew.select(ew.eq(d, _const(0, x)), _const(1, x), d)),
                   zero)
-    out = ew.select(_lax["eq"](d, _const(0, x)), x, out)
-    return ew.select(_lax["eq"](u, _const(np.inf, x)), u, out)
+    out = ew.select(ew.eq(d, _const(0, x)), x, out)
+    return ew.select(ew.eq(u, _const(np.inf, x)), u, out)
 
 
 @custom_jvp
@@ -250,7 +249,7 @@ def exp(x: Tensor) -> Tensor:
     info = dtypes.finfo(x.dtype)
     sint, _ = _int_dtypes(x)
     zero = opaque_zero(x)
-    k = _lax["floor"](_add(product(x, _const(1 / np.log(2), x), zero), _const(0.5, x)))
+    k = ew.floor(_add(product(x, _const(1 / np.log(2), x), zero), _const(0.5, x)))
     ln2_hi, ln2_lo = _EXP_LN2_SPLIT[width]
     r = _sub(_sub(x, product(k, _const(ln2_hi, x), zero)),
              product(k, _const(ln2_lo, x), zero))
@@ -258,7 +257,7 @@ def exp(x: Tensor) -> Tensor:
     c = _sub(r, product(t, horner(t, _EXP_COEFFS[::-1], zero), zero))
     e_r = _sub(_const(1.0, x), _sub(_div(product(r, c, zero), _sub(c, _const(2.0, x))), r))
     exponent = _add(ew.convert_element_type(k, sint), _const(info.maxexp - 1, sint))
-    scale = ew.bitcast_convert_type(_lax["shift_left"](exponent, _const(info.nmant, sint)),
+    scale = ew.bitcast_convert_type(ew.shift_left(exponent, _const(info.nmant, sint)),
                                     x.dtype)
     return product(e_r, scale, zero)
 
@@ -272,14 +271,14 @@ def erf(x: Tensor) -> Tensor:
       0.0
     """
     zero = opaque_zero(x)
-    a = _lax["min"](_lax["abs"](x), _const(_ERF_SATURATES[x.dtype.itemsize], x))
+    a = ew.min(ew.abs(x), _const(_ERF_SATURATES[x.dtype.itemsize], x))
     z = product(a, a, zero)
     small = _div(product(x, horner(z, _ERF_T, zero), zero), horner(z, _ERF_U, zero))
-    tail = _div(product(exp(_lax["neg"](z)), horner(a, _ERFC_P, zero), zero),
+    tail = _div(product(exp(ew.neg(z)), horner(a, _ERFC_P, zero), zero),
                 horner(a, _ERFC_Q, zero))
     large = _sub(_const(1.0, x), tail)
-    large = ew.select(_lax["lt"](x, _const(0, x)), _lax["neg"](large), large)
-    return ew.select(_lax["le"](a, _const(1.0, x)), small, large)
+    large = ew.select(ew.lt(x, _const(0, x)), ew.neg(large), large)
+    return ew.select(ew.le(a, _const(1.0, x)), small, large)
 
 
 @custom_jvp
@@ -298,15 +297,15 @@ def erf_inv(x: Tensor) -> Tensor:
     """
     zero = opaque_zero(x)
     one = _const(1.0, x)
-    w = _lax["neg"](log(product(_sub(one, x), _add(one, x), zero)))
+    w = ew.neg(log(product(_sub(one, x), _add(one, x), zero)))
     branches = _ERF_INV_BRANCHES[x.dtype.itemsize]
     p = None
     for bound, shift, use_sqrt, coeffs in reversed(branches):
-        arg = _sub(_lax["sqrt"](w) if use_sqrt else w, _const(shift, x))
+        arg = _sub(ew.sqrt(w) if use_sqrt else w, _const(shift, x))
         value = horner(arg, coeffs, zero)
-        p = value if p is None else ew.select(_lax["lt"](w, _const(bound, x)), value, p)
+        p = value if p is None else ew.select(ew.lt(w, _const(bound, x)), value, p)
     out = product(p, x, zero)
-    return ew.select(_lax["eq"](_lax["abs"](x), one), product(x, _const(np.inf, x), zero), out)
+    return ew.select(ew.eq(ew.abs(x), one), product(x, _const(np.inf, x), zero), out)
 
 
 # Derivatives are the textbook ones, computed with lax's functions (they are not draws).
@@ -315,13 +314,13 @@ def _rule(fn, derivative):
     def jvp(primals, tangents):
         (x,), (t,) = primals, tangents
         out = fn(x)
-        return out, _lax["mul"](t, derivative(x, out))
+        return out, ew.mul(t, derivative(x, out))
 
 
 _rule(log, lambda x, out: _div(_const(1.0, x), x))
 _rule(log1p, lambda x, out: _div(_const(1.0, x), _add(_const(1.0, x), x)))
 _rule(exp, lambda x, out: out)
-_rule(erf, lambda x, out: _lax["mul"](_const(2 / np.sqrt(np.pi), x),
-                                      _lax["exp"](_lax["neg"](_lax["mul"](x, x)))))
-_rule(erf_inv, lambda x, out: _lax["mul"](_const(np.sqrt(np.pi) / 2, x),
-                                          _lax["exp"](_lax["mul"](out, out))))
+_rule(erf, lambda x, out: ew.mul(_const(2 / np.sqrt(np.pi), x),
+                                      ew.exp(ew.neg(ew.mul(x, x)))))
+_rule(erf_inv, lambda x, out: ew.mul(_const(np.sqrt(np.pi) / 2, x),
+                                          ew.exp(ew.mul(out, out))))

@@ -19,9 +19,8 @@ from irax.core.primitives import elementwise as ew
 from irax.core.primitives import structural as st
 from irax.core.tensor import ArrayImpl, Tensor
 
-_lax = ew.LAX_FUNCTIONS
-_add, _xor, _or = _lax["add"], _lax["xor"], _lax["or"]
-_shift_left, _shift_right = _lax["shift_left"], _lax["shift_right_logical"]
+_add, _xor, _or = ew.add, ew.bitwise_xor, ew.bitwise_or
+_shift_left, _shift_right = ew.shift_left, ew.shift_right_logical
 
 _ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
 _KEY_PARITY = 0x1BD11BDA   # Threefish's C240: makes the third key word

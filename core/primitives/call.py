@@ -6,7 +6,7 @@ Its params: `graph` (a Graph without constvars: what the traced function closed 
 is among the leading operands, as for control flow), `name` (the program's name, for
 logs and errors) and `device` (the device `jit(..., device=)` named, or None: the
 operands' device decides). Every transform has a rule for it that returns a new `jit`
-equation over the transformed Graph (transforms/jit_rules.py), so `grad(jit(f))`,
+equation over the transformed Graph (transforms/rules/call.py), so `grad(jit(f))`,
 `vmap(jit(f))` and `jvp(jit(f))` run compiled programs; the lowering inlines the
 sub-Graph (mlir_lowering/call.py). Evaluating it on concrete arrays compiles the Graph
 (cached) and runs it on device buffers: that rule belongs to the runtime side and is

@@ -75,7 +75,7 @@ class EagerFastPath:
     one dtype and shape without going through `bind` (the checks `impl` would do are
     the ones listed here); `same_dtype_out` says the output keeps the input dtype."""
 
-    __slots__ = ("np_fn", "allowed", "same_dtype_out")
+    __slots__ = ("allowed", "np_fn", "same_dtype_out")
 
     def __init__(self, np_fn, allowed, same_dtype_out):
         self.np_fn = np_fn
@@ -212,6 +212,17 @@ gt_p = _binary("gt", np.greater, "biuf", _bool_out)
 ge_p = _binary("ge", np.greater_equal, "biuf", _bool_out)
 complex_p = _binary("complex", lambda x, y: (x + 1j * y).astype(dtypes.complex_dtype_for(
     x.dtype)), FLOAT_KINDS, dtypes.complex_dtype_for)
+
+# The n-ary elementwise primitives by name (irax.numpy's ufuncs, tests).
+UNARY = {p.name: p for p in (
+    neg_p, sign_p, floor_p, ceil_p, is_finite_p, exp_p, exp2_p, log_p, expm1_p, log1p_p,
+    tanh_p, logistic_p, sin_p, cos_p, tan_p, asin_p, acos_p, atan_p, sinh_p, cosh_p,
+    asinh_p, acosh_p, atanh_p, sqrt_p, rsqrt_p, cbrt_p, erf_p, erf_inv_p, abs_p, real_p,
+    imag_p, conj_p, not_p)}
+BINARY = {p.name: p for p in (
+    add_p, sub_p, mul_p, div_p, rem_p, pow_p, max_p, min_p, atan2_p, and_p, or_p, xor_p,
+    shift_left_p, shift_right_logical_p, shift_right_arithmetic_p, eq_p, ne_p, lt_p, le_p,
+    gt_p, ge_p, complex_p)}
 
 
 _NUMERIC_DTYPES = dtypes_of_kinds(NUMERIC_KINDS)
@@ -376,40 +387,282 @@ def stop_gradient(x):
     return pytree.tree_map(lambda leaf: stop_gradient_p.bind(to_tensor(leaf)), x)
 
 
-def _unary_function(prim, doc):
-    def fn(x):
-        return prim.bind(to_tensor(x))
-    fn.__name__ = fn.__qualname__ = prim.name
-    fn.__doc__ = doc
-    return fn
+def neg(x):
+    """`lax.neg(x)`: elementwise negation, `-x`."""
+    return neg_p.bind(to_tensor(x))
 
 
-def _binary_function(prim, doc):
-    def fn(x, y):
-        return prim.bind(*match_weak(x, y))
-    fn.__name__ = fn.__qualname__ = prim.name
-    fn.__doc__ = doc
-    return fn
+def sign(x):
+    """`lax.sign(x)`: elementwise sign (-1, 0 or 1; x/|x| for complex)."""
+    return sign_p.bind(to_tensor(x))
 
 
-UNARY = {p.name: p for p in (
-    neg_p, sign_p, floor_p, ceil_p, is_finite_p, exp_p, exp2_p, log_p, expm1_p, log1p_p,
-    tanh_p, logistic_p, sin_p, cos_p, tan_p, asin_p, acos_p, atan_p, sinh_p, cosh_p,
-    asinh_p, acosh_p, atanh_p, sqrt_p, rsqrt_p, cbrt_p, erf_p, erf_inv_p, abs_p, real_p,
-    imag_p, conj_p, not_p)}
-BINARY = {p.name: p for p in (
-    add_p, sub_p, mul_p, div_p, rem_p, pow_p, max_p, min_p, atan2_p, and_p, or_p, xor_p,
-    shift_left_p, shift_right_logical_p, shift_right_arithmetic_p, eq_p, ne_p, lt_p, le_p,
-    gt_p, ge_p, complex_p)}
-LAX_FUNCTIONS = {}
-for _name, _prim in UNARY.items():
-    LAX_FUNCTIONS[_name] = _unary_function(_prim, f"`lax.{_name}(x)`: elementwise {_name}.")
-for _name, _prim in BINARY.items():
-    LAX_FUNCTIONS[_name] = _binary_function(
-        _prim, f"`lax.{_name}(x, y)`: elementwise {_name}; equal shapes or scalars.")
+def floor(x):
+    """`lax.floor(x)`: elementwise floor."""
+    return floor_p.bind(to_tensor(x))
 
 
-def round(x, rounding_method: int = 0):  # noqa: A001 - lax's name
+def ceil(x):
+    """`lax.ceil(x)`: elementwise ceiling."""
+    return ceil_p.bind(to_tensor(x))
+
+
+def is_finite(x):
+    """`lax.is_finite(x)`: elementwise test for neither inf nor nan."""
+    return is_finite_p.bind(to_tensor(x))
+
+
+def exp(x):
+    """`lax.exp(x)`: elementwise exponential."""
+    return exp_p.bind(to_tensor(x))
+
+
+def exp2(x):
+    """`lax.exp2(x)`: elementwise base-2 exponential."""
+    return exp2_p.bind(to_tensor(x))
+
+
+def log(x):
+    """`lax.log(x)`: elementwise natural logarithm."""
+    return log_p.bind(to_tensor(x))
+
+
+def expm1(x):
+    """`lax.expm1(x)`: elementwise `exp(x) - 1`, exact near zero."""
+    return expm1_p.bind(to_tensor(x))
+
+
+def log1p(x):
+    """`lax.log1p(x)`: elementwise `log(1 + x)`, exact near zero."""
+    return log1p_p.bind(to_tensor(x))
+
+
+def tanh(x):
+    """`lax.tanh(x)`: elementwise hyperbolic tangent."""
+    return tanh_p.bind(to_tensor(x))
+
+
+def logistic(x):
+    """`lax.logistic(x)`: elementwise sigmoid, `1 / (1 + exp(-x))`."""
+    return logistic_p.bind(to_tensor(x))
+
+
+def sin(x):
+    """`lax.sin(x)`: elementwise sine."""
+    return sin_p.bind(to_tensor(x))
+
+
+def cos(x):
+    """`lax.cos(x)`: elementwise cosine."""
+    return cos_p.bind(to_tensor(x))
+
+
+def tan(x):
+    """`lax.tan(x)`: elementwise tangent."""
+    return tan_p.bind(to_tensor(x))
+
+
+def asin(x):
+    """`lax.asin(x)`: elementwise arcsine."""
+    return asin_p.bind(to_tensor(x))
+
+
+def acos(x):
+    """`lax.acos(x)`: elementwise arccosine."""
+    return acos_p.bind(to_tensor(x))
+
+
+def atan(x):
+    """`lax.atan(x)`: elementwise arctangent."""
+    return atan_p.bind(to_tensor(x))
+
+
+def sinh(x):
+    """`lax.sinh(x)`: elementwise hyperbolic sine."""
+    return sinh_p.bind(to_tensor(x))
+
+
+def cosh(x):
+    """`lax.cosh(x)`: elementwise hyperbolic cosine."""
+    return cosh_p.bind(to_tensor(x))
+
+
+def asinh(x):
+    """`lax.asinh(x)`: elementwise inverse hyperbolic sine."""
+    return asinh_p.bind(to_tensor(x))
+
+
+def acosh(x):
+    """`lax.acosh(x)`: elementwise inverse hyperbolic cosine."""
+    return acosh_p.bind(to_tensor(x))
+
+
+def atanh(x):
+    """`lax.atanh(x)`: elementwise inverse hyperbolic tangent."""
+    return atanh_p.bind(to_tensor(x))
+
+
+def sqrt(x):
+    """`lax.sqrt(x)`: elementwise square root."""
+    return sqrt_p.bind(to_tensor(x))
+
+
+def rsqrt(x):
+    """`lax.rsqrt(x)`: elementwise reciprocal square root, `1 / sqrt(x)`."""
+    return rsqrt_p.bind(to_tensor(x))
+
+
+def cbrt(x):
+    """`lax.cbrt(x)`: elementwise cube root."""
+    return cbrt_p.bind(to_tensor(x))
+
+
+def erf(x):
+    """`lax.erf(x)`: elementwise error function."""
+    return erf_p.bind(to_tensor(x))
+
+
+def erf_inv(x):
+    """`lax.erf_inv(x)`: elementwise inverse error function."""
+    return erf_inv_p.bind(to_tensor(x))
+
+
+def abs(x):
+    """`lax.abs(x)`: elementwise absolute value (the modulus for complex)."""
+    return abs_p.bind(to_tensor(x))
+
+
+def real(x):
+    """`lax.real(x)`: elementwise real part of a complex array."""
+    return real_p.bind(to_tensor(x))
+
+
+def imag(x):
+    """`lax.imag(x)`: elementwise imaginary part of a complex array."""
+    return imag_p.bind(to_tensor(x))
+
+
+def conj(x):
+    """`lax.conj(x)`: elementwise complex conjugate."""
+    return conj_p.bind(to_tensor(x))
+
+
+def bitwise_not(x):
+    """`lax.bitwise_not(x)`: elementwise bitwise NOT (logical NOT for bool)."""
+    return not_p.bind(to_tensor(x))
+
+
+def add(x, y):
+    """`lax.add(x, y)`: elementwise sum."""
+    return add_p.bind(*match_weak(x, y))
+
+
+def sub(x, y):
+    """`lax.sub(x, y)`: elementwise difference."""
+    return sub_p.bind(*match_weak(x, y))
+
+
+def mul(x, y):
+    """`lax.mul(x, y)`: elementwise product."""
+    return mul_p.bind(*match_weak(x, y))
+
+
+def div(x, y):
+    """`lax.div(x, y)`: elementwise quotient (integers round toward zero)."""
+    return div_p.bind(*match_weak(x, y))
+
+
+def rem(x, y):
+    """`lax.rem(x, y)`: elementwise remainder with the sign of `x` (C's fmod)."""
+    return rem_p.bind(*match_weak(x, y))
+
+
+def pow(x, y):
+    """`lax.pow(x, y)`: elementwise power `x ** y`."""
+    return pow_p.bind(*match_weak(x, y))
+
+
+def max(x, y):
+    """`lax.max(x, y)`: elementwise maximum."""
+    return max_p.bind(*match_weak(x, y))
+
+
+def min(x, y):
+    """`lax.min(x, y)`: elementwise minimum."""
+    return min_p.bind(*match_weak(x, y))
+
+
+def atan2(x, y):
+    """`lax.atan2(x, y)`: elementwise arctangent of `x / y` by quadrant."""
+    return atan2_p.bind(*match_weak(x, y))
+
+
+def bitwise_and(x, y):
+    """`lax.bitwise_and(x, y)`: elementwise bitwise AND (logical for bool)."""
+    return and_p.bind(*match_weak(x, y))
+
+
+def bitwise_or(x, y):
+    """`lax.bitwise_or(x, y)`: elementwise bitwise OR (logical for bool)."""
+    return or_p.bind(*match_weak(x, y))
+
+
+def bitwise_xor(x, y):
+    """`lax.bitwise_xor(x, y)`: elementwise bitwise XOR (logical for bool)."""
+    return xor_p.bind(*match_weak(x, y))
+
+
+def shift_left(x, y):
+    """`lax.shift_left(x, y)`: elementwise `x << y` (0 past the width)."""
+    return shift_left_p.bind(*match_weak(x, y))
+
+
+def shift_right_logical(x, y):
+    """`lax.shift_right_logical(x, y)`: elementwise `x >> y`, zeros shifted in."""
+    return shift_right_logical_p.bind(*match_weak(x, y))
+
+
+def shift_right_arithmetic(x, y):
+    """`lax.shift_right_arithmetic(x, y)`: elementwise `x >> y`, sign bits shifted in."""
+    return shift_right_arithmetic_p.bind(*match_weak(x, y))
+
+
+def eq(x, y):
+    """`lax.eq(x, y)`: elementwise `x == y`."""
+    return eq_p.bind(*match_weak(x, y))
+
+
+def ne(x, y):
+    """`lax.ne(x, y)`: elementwise `x != y`."""
+    return ne_p.bind(*match_weak(x, y))
+
+
+def lt(x, y):
+    """`lax.lt(x, y)`: elementwise `x < y`."""
+    return lt_p.bind(*match_weak(x, y))
+
+
+def le(x, y):
+    """`lax.le(x, y)`: elementwise `x <= y`."""
+    return le_p.bind(*match_weak(x, y))
+
+
+def gt(x, y):
+    """`lax.gt(x, y)`: elementwise `x > y`."""
+    return gt_p.bind(*match_weak(x, y))
+
+
+def ge(x, y):
+    """`lax.ge(x, y)`: elementwise `x >= y`."""
+    return ge_p.bind(*match_weak(x, y))
+
+
+def complex(x, y):
+    """`lax.complex(x, y)`: elementwise `x + 1j * y`."""
+    return complex_p.bind(*match_weak(x, y))
+
+
+def round(x, rounding_method: int = 0):
     """`lax.round`: 0 rounds half away from zero, 1 to nearest even."""
     prim = round_nearest_even_p if int(rounding_method) == 1 else round_away_p
     return prim.bind(to_tensor(x))

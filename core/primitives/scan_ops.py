@@ -26,7 +26,7 @@ def _interleave(a, b, axis):
     b_pad[axis] = (1, 0 if same else 1, 1)
     zero_a = ArrayImpl(np.zeros((), a.dtype))
     zero_b = ArrayImpl(np.zeros((), b.dtype))
-    combine = ew.LAX_FUNCTIONS["or" if a.dtype == np.bool_ else "add"]
+    combine = ew.bitwise_or if a.dtype == np.bool_ else ew.add
     return combine(st.pad(a, zero_a, a_pad), st.pad(b, zero_b, b_pad))
 
 

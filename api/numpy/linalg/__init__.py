@@ -21,7 +21,6 @@ from ..util import asarray_arg, canonical_axes, canonical_axis, convert, promote
 __all__ = ["norm", "vector_norm", "matrix_norm", "matmul", "matrix_transpose", "tensordot",
            "vecdot", "outer", "cross", "matrix_power", "multi_dot"]
 
-lax = ew.LAX_FUNCTIONS
 _MATRIX_ORDS = "None, 'fro', 1, -1, inf, -inf"
 
 
@@ -105,37 +104,37 @@ def _sum(x: Tensor, axes) -> Tensor:
 
 
 def _abs_squared(x: Tensor) -> Tensor:
-    return lax["real"](lax["mul"](x, lax["conj"](x))) if dtypes.is_complex(x.dtype) else (
-        lax["mul"](x, x))
+    return ew.real(ew.mul(x, ew.conj(x))) if dtypes.is_complex(x.dtype) else (
+        ew.mul(x, x))
 
 
 def _vector_norm(name: str, x: Tensor, axes: tuple, ord, keepdims: bool) -> Tensor:
     if isinstance(ord, str):
         raise ValueError(f"{name}: invalid norm order {ord!r} for vectors")
     if ord is None or ord == 2:
-        out = lax["sqrt"](_sum(_abs_squared(x), axes))
+        out = ew.sqrt(_sum(_abs_squared(x), axes))
     elif ord == np.inf:
-        out = red.reduce_max(lax["abs"](x), axes)
+        out = red.reduce_max(ew.abs(x), axes)
     elif ord == -np.inf:
-        out = red.reduce_min(lax["abs"](x), axes)
+        out = red.reduce_min(ew.abs(x), axes)
     elif ord == 0:
-        nonzero = lax["ne"](x, convert(asarray_arg(name, 0), x.dtype))
+        nonzero = ew.ne(x, convert(asarray_arg(name, 0), x.dtype))
         out = _sum(convert(nonzero, dtypes.real_dtype(x.dtype)), axes)
     elif ord == 1:
-        out = _sum(lax["abs"](x), axes)
+        out = _sum(ew.abs(x), axes)
     else:
         p = int(ord) if float(ord).is_integer() else float(ord)
-        out = ufuncs.power(_sum(ufuncs.power(lax["abs"](x), p), axes), 1.0 / p)
+        out = ufuncs.power(_sum(ufuncs.power(ew.abs(x), p), axes), 1.0 / p)
     return _keep(out, x.shape, axes, keepdims)
 
 
 def _matrix_norm(name: str, x: Tensor, axes: tuple, ord, keepdims: bool) -> Tensor:
     row, col = axes
     if ord is None or (isinstance(ord, str) and ord == "fro"):
-        out = lax["sqrt"](_sum(_abs_squared(x), axes))
+        out = ew.sqrt(_sum(_abs_squared(x), axes))
     elif not isinstance(ord, str) and ord in (1, -1, np.inf, -np.inf):
         summed, other = (row, col) if ord in (1, -1) else (col, row)
-        sums = _sum(lax["abs"](x), (summed,))
+        sums = _sum(ew.abs(x), (summed,))
         reduce = red.reduce_max if ord > 0 else red.reduce_min
         out = reduce(sums, (other - (other > summed),))
     else:
@@ -206,7 +205,7 @@ def matrix_power(a, n: int) -> Tensor:
 def _identity_like(a: Tensor) -> Tensor:
     rows = st.broadcasted_iota(np.int32, a.shape, a.ndim - 2)
     cols = st.broadcasted_iota(np.int32, a.shape, a.ndim - 1)
-    return convert(lax["eq"](rows, cols), a.dtype)
+    return convert(ew.eq(rows, cols), a.dtype)
 
 
 def multi_dot(arrays, *, precision=None) -> Tensor:

@@ -1,4 +1,5 @@
-"""JVP and transpose rules of the control-flow primitives (cond, while, scan, remat).
+"""JVP, transpose and batching rules of the control-flow primitives (cond, while, scan,
+remat; core/primitives/control_flow.py).
 
 A JVP rule differentiates the sub-Graphs and splits the result by partial evaluation:
 a *known* primitive computes the primal outputs and the residuals the tangents need,
@@ -7,86 +8,49 @@ The primal work thus stays out of the linearized tape, which `grad` transposes:
 `scan` transposes to a reverse `scan`, `cond` to a `cond` of transposed branches,
 `remat` recomputes its residuals inside the transpose (that is rematerialization).
 `while` is differentiable in forward mode only, as in JAX.
+
+Sub-Graphs are batched by `batch_graph`, with every batched value's batch dimension
+first.  A batched `cond` index runs every branch and selects; a batched `while`
+predicate runs until every member is done, each member's carry frozen once its own
+predicate is false; `scan` keeps the batch dimension of its stacked inputs and
+outputs at position 1 (position 0 is the scanned axis).
 """
+import numpy as np
+
 from irax.core.aval import float0
-from irax.core.graph import Graph, Var, eval_graph
+from irax.core.graph import Graph, eval_graph
 from irax.core.graph_trace import trace_to_subgraph
 from irax.core.primitives import control_flow as cf
 from irax.core.primitives import elementwise as ew
+from irax.core.primitives import reductions as red
+from irax.core.primitives import structural as st
 from irax.core.tensor import ArrayImpl
 from irax.core.trace import get_aval
-
-from .ad import (
+from irax.transforms.ad import (
     JVP_RULES,
     TRANSPOSE_RULES,
     Zero,
-    backward_pass,
     instantiate,
     is_undefined,
-    jvp_flat,
     tangent_aval,
     zeros_like_aval,
 )
-from .partial_eval import partial_eval_graph
+from irax.transforms.batching import (
+    BATCH_RULES,
+    RULES_TAKING_AXIS_INFO,
+    moveaxis,
+    moveaxis_to_front,
+)
+from irax.transforms.partial_eval import partial_eval_graph
 
-
-def is_nonzero(tangent) -> bool:
-    """True for a tangent that is not a symbolic zero (nor a float0 one)."""
-    return type(tangent) is not Zero and get_aval(tangent).dtype != float0
-
-
-def jvp_graph(graph: Graph, nonzeros, instantiate_outs):
-    """The JVP of a closed Graph as a Graph.
-
-    Args:
-      graph: a Graph without constvars.
-      nonzeros: per invar, whether its tangent is an input of the JVP graph.
-      instantiate_outs: per outvar (or one bool for all), whether its tangent is an
-        output even when it is a symbolic zero (floating outputs only).
-
-    Returns:
-      (jvp, consts, out_nonzeros): `jvp` takes (consts, primals, nonzero tangents)
-      and returns (primal outputs, nonzero output tangents); `out_nonzeros[i]` says
-      whether output i's tangent is among them.
-    """
-    in_avals = graph.in_avals
-    num_in = len(in_avals)
-    if isinstance(instantiate_outs, bool):
-        instantiate_outs = [instantiate_outs] * len(graph.outvars)
-    out_nonzeros = []
-
-    def jvp_fun(*args):
-        tangents = iter(args[num_in:])
-        tangents = [next(tangents) if nz else Zero(tangent_aval(a))
-                    for a, nz in zip(in_avals, nonzeros)]
-        outs, t_outs = jvp_flat(lambda *xs: eval_graph(graph, [], xs), args[:num_in], tangents)
-        out_nonzeros[:] = [
-            tangent_aval(get_aval(o)).dtype != float0 and (type(t) is not Zero or inst)
-            for o, t, inst in zip(outs, t_outs, instantiate_outs)]
-        return list(outs) + [instantiate(t) for t, nz in zip(t_outs, out_nonzeros) if nz]
-
-    tangent_avals = [tangent_aval(a) for a, nz in zip(in_avals, nonzeros) if nz]
-    jvp, consts = trace_to_subgraph(jvp_fun, list(in_avals) + tangent_avals, name="jvp")
-    return jvp, consts, list(out_nonzeros)
-
-
-def transpose_apply(graph: Graph, linear, known_values, cotangents) -> list:
-    """Applies the transpose of `graph` in its `linear` invars.
-
-    `graph` may also compute with its other (known) invars: that part is evaluated
-    first (so residuals are recomputed here), then the linear part is transposed.
-    `cotangents` has one entry per output (a Zero for none).  Returns one cotangent
-    (zeros instantiated) per linear invar.
-    """
-    known, unknown, out_unknown = partial_eval_graph(graph, linear)
-    num_res = len(unknown.invars) - sum(linear)
-    known_outs = eval_graph(known, [], known_values)
-    residuals = known_outs[len(known_outs) - num_res:]
-    view = Graph(unknown.invars[:num_res], unknown.invars[num_res:], unknown.eqns,
-                 unknown.outvars)
-    cts = [ct for ct, u in zip(cotangents, out_unknown) if u]
-    cts_in = backward_pass(view, residuals, cts)
-    return [instantiate(ct) for ct in cts_in]
+from .subgraphs import (
+    batch_graph,
+    insert_unused,
+    is_nonzero,
+    jvp_graph,
+    share_leading_invars,
+    transpose_apply,
+)
 
 
 def _all_concrete(primals, tangents) -> bool:
@@ -95,26 +59,7 @@ def _all_concrete(primals, tangents) -> bool:
         type(t) is ArrayImpl for t in tangents if type(t) is not Zero)
 
 
-def insert_unused(graph: Graph, position: int, avals) -> Graph:
-    """`graph` with extra invars of `avals`, which it does not read, at `position`."""
-    invars = list(graph.invars)
-    invars[position:position] = [Var(a) for a in avals]
-    return Graph([], invars, graph.eqns, graph.outvars)
-
-
-def share_leading_invars(graphs, counts, avals) -> list:
-    """Graphs (cond branches) that each read their own `counts[k]` leading invars,
-    rewritten to take all of them (`avals`, branch by branch) and ignore the others'."""
-    shared, start = [], 0
-    for graph, count in zip(graphs, counts):
-        end = start + count
-        graph = insert_unused(graph, count, avals[end:])
-        shared.append(insert_unused(graph, 0, avals[:start]))
-        start = end
-    return shared
-
-
-# ---- cond -------------------------------------------------------------------------
+# ---- cond: JVP, transpose -------------------------------------------------------------
 
 def _cond_jvp(primals, tangents, branches):
     index, operands = primals[0], primals[1:]
@@ -197,7 +142,7 @@ JVP_RULES[cf.cond_p] = _cond_jvp
 TRANSPOSE_RULES[cf.cond_p] = _cond_transpose
 
 
-# ---- while ------------------------------------------------------------------------
+# ---- while: JVP, transpose ------------------------------------------------------------
 
 def _while_jvp(primals, tangents, cond_graph, body_graph, cond_nconsts, body_nconsts):
     num_cc, num_bc = cond_nconsts, body_nconsts
@@ -253,7 +198,7 @@ JVP_RULES[cf.while_p] = _while_jvp
 TRANSPOSE_RULES[cf.while_p] = _while_transpose
 
 
-# ---- scan -------------------------------------------------------------------------
+# ---- scan: JVP, transpose -------------------------------------------------------------
 
 def _scan_jvp(primals, tangents, body, num_consts, num_carry, length, reverse, unroll):
     num_ys = len(body.outvars) - num_carry
@@ -372,7 +317,7 @@ JVP_RULES[cf.scan_p] = _scan_jvp
 TRANSPOSE_RULES[cf.scan_p] = _scan_transpose
 
 
-# ---- remat ------------------------------------------------------------------------
+# ---- remat: JVP, transpose ------------------------------------------------------------
 
 def _remat_jvp(primals, tangents, body, prevent_cse):
     nonzeros = [is_nonzero(t) for t in tangents]
@@ -396,3 +341,158 @@ def _remat_transpose(cts, *operands, body, prevent_cse):
 
 JVP_RULES[cf.remat_p] = _remat_jvp
 TRANSPOSE_RULES[cf.remat_p] = _remat_transpose
+
+
+def _to_front(vals, dims, size):
+    """Batched values with their batch dimension first; unbatched ones unchanged."""
+    return [v if d is None else moveaxis(v, d, 0) for v, d in zip(vals, dims)]
+
+
+# ---- cond: batching -------------------------------------------------------------------
+
+def _cond_rule(info, vals, dims, *, branches):
+    index, operands = vals[0], vals[1:]
+    size = info.size
+    operands = _to_front(operands, dims[1:], size)
+    in_batched = [d is not None for d in dims[1:]]
+    if dims[0] is not None:
+        # A batched index: every branch runs on the whole batch, then a select.
+        index = moveaxis(index, dims[0], 0)
+        index = ew.clamp(ArrayImpl(np.int32(0)), index,
+                         ArrayImpl(np.int32(len(branches) - 1)))
+        results = []
+        for branch in branches:
+            graph, consts, _ = batch_graph(branch, in_batched, info, True)
+            results.append(eval_graph(graph, [], [*consts, *operands]))
+        outs = []
+        for cases in zip(*results):
+            shape = get_aval(cases[0]).shape
+            which = st.broadcast_in_dim(index, shape, (0,))
+            outs.append(ew.select_n_p.bind(which, *cases))
+        return outs, [0] * len(outs)
+    out_batched = [False] * len(branches[0].outvars)
+    for branch in branches:
+        _, _, batched = batch_graph(branch, in_batched, info)
+        out_batched = [a or b for a, b in zip(out_batched, batched)]
+    traced = [batch_graph(b, in_batched, info, out_batched)[:2] for b in branches]
+    all_consts = [c for _, consts in traced for c in consts]
+    graphs = share_leading_invars([g for g, _ in traced], [len(c) for _, c in traced],
+                                  [get_aval(c) for c in all_consts])
+    outs = cf.cond_p.bind(index, *all_consts, *operands, branches=tuple(graphs))
+    return outs, [0 if b else None for b in out_batched]
+
+
+BATCH_RULES[cf.cond_p] = _cond_rule
+RULES_TAKING_AXIS_INFO.add(cf.cond_p)
+
+
+# ---- while: batching ------------------------------------------------------------------
+
+def _while_rule(info, vals, dims, *, cond_graph, body_graph, cond_nconsts, body_nconsts):
+    size = info.size
+    vals = _to_front(vals, dims, size)
+    batched = [d is not None for d in dims]
+    num_cc, num_bc = cond_nconsts, body_nconsts
+    cc_b, bc_b = batched[:num_cc], batched[num_cc:num_cc + num_bc]
+    carry_b = batched[num_cc + num_bc:]
+    while True:  # which carries are batched: a fixed point
+        _, _, out_b = batch_graph(body_graph, bc_b + carry_b, info)
+        grown = [a or b for a, b in zip(carry_b, out_b)]
+        if grown == carry_b:
+            break
+        carry_b = grown
+    _, _, (pred_b,) = batch_graph(cond_graph, cc_b + carry_b, info)
+    if pred_b:
+        carry_b = [True] * len(carry_b)  # every member's carry may stop at its own step
+    cond_consts, body_consts = vals[:num_cc], vals[num_cc:num_cc + num_bc]
+    init = [moveaxis_to_front(v, None, size) if b and not was else v
+            for v, b, was in zip(vals[num_cc + num_bc:], carry_b,
+                                 batched[num_cc + num_bc:])]
+    bcond, cond_extra, _ = batch_graph(cond_graph, cc_b + carry_b, info)
+    bbody, body_extra, _ = batch_graph(body_graph, bc_b + carry_b, info, carry_b)
+    if not pred_b:
+        outs = cf.while_p.bind(*cond_extra, *cond_consts, *body_extra, *body_consts, *init,
+                               cond_graph=bcond, body_graph=bbody,
+                               cond_nconsts=len(cond_extra) + num_cc,
+                               body_nconsts=len(body_extra) + num_bc)
+        return outs, [0 if b else None for b in carry_b]
+    # A batched predicate: loop while any member goes on; the others keep their carry.
+    num_ce, num_be = len(cond_extra), len(body_extra)
+    cond_avals = bcond.in_avals
+    carry_avals = cond_avals[num_ce + num_cc:]
+
+    def any_pred(*args):
+        (pred,) = eval_graph(bcond, [], args)
+        return [red.reduce_or(pred, (0,))]
+
+    def masked_body(*args):
+        c_args = args[:num_ce + num_cc]
+        b_args = args[num_ce + num_cc:num_ce + num_cc + num_be + num_bc]
+        carry = args[num_ce + num_cc + num_be + num_bc:]
+        (pred,) = eval_graph(bcond, [], [*c_args, *carry])
+        new = eval_graph(bbody, [], [*b_args, *carry])
+        return [ew.select_n_p.bind(st.broadcast_in_dim(pred, get_aval(n).shape, (0,)), c, n)
+                for c, n in zip(carry, new)]
+
+    any_graph, any_consts = trace_to_subgraph(any_pred, list(cond_avals), name="while_cond")
+    body_avals = cond_avals[:num_ce + num_cc] + bbody.in_avals[:num_be + num_bc] + carry_avals
+    body, body_consts2 = trace_to_subgraph(masked_body, list(body_avals), name="while_body")
+    outs = cf.while_p.bind(*any_consts, *cond_extra, *cond_consts, *body_consts2, *cond_extra,
+                           *cond_consts, *body_extra, *body_consts, *init,
+                           cond_graph=any_graph, body_graph=body,
+                           cond_nconsts=len(any_consts) + num_ce + num_cc,
+                           body_nconsts=len(body_consts2) + num_ce + num_cc + num_be + num_bc)
+    return outs, [0] * len(outs)
+
+
+BATCH_RULES[cf.while_p] = _while_rule
+RULES_TAKING_AXIS_INFO.add(cf.while_p)
+
+
+# ---- scan: batching -------------------------------------------------------------------
+
+def _scan_rule(info, vals, dims, *, body, num_consts, num_carry, length, reverse, unroll):
+    size = info.size
+    batched = [d is not None for d in dims]
+    consts = _to_front(vals[:num_consts], dims[:num_consts], size)
+    carry = _to_front(vals[num_consts:num_consts + num_carry],
+                      dims[num_consts:num_consts + num_carry], size)
+    # xs keep the scanned axis first: their batch dimension goes to position 1.
+    xs = [x if d is None else moveaxis(x, d, 1)
+          for x, d in zip(vals[num_consts + num_carry:], dims[num_consts + num_carry:])]
+    const_b, carry_b = batched[:num_consts], batched[num_consts:num_consts + num_carry]
+    xs_b = batched[num_consts + num_carry:]
+    while True:  # which carries are batched: a fixed point
+        _, _, out_b = batch_graph(body, const_b + carry_b + xs_b, info)
+        grown = [a or b for a, b in zip(carry_b, out_b[:num_carry])]
+        if grown == carry_b:
+            break
+        carry_b = grown
+    carry = [moveaxis_to_front(c, None, size) if b and d is None else c
+             for c, b, d in zip(carry, carry_b, dims[num_consts:num_consts + num_carry])]
+    num_ys = len(body.outvars) - num_carry
+    bbody, extra, out_b = batch_graph(body, const_b + carry_b + xs_b, info,
+                                      carry_b + [False] * num_ys)
+    outs = cf.scan_p.bind(*extra, *consts, *carry, *xs, body=bbody,
+                          num_consts=len(extra) + num_consts, num_carry=num_carry,
+                          length=length, reverse=reverse, unroll=unroll)
+    return outs, ([0 if b else None for b in carry_b]
+                  + [1 if b else None for b in out_b[num_carry:]])
+
+
+BATCH_RULES[cf.scan_p] = _scan_rule
+RULES_TAKING_AXIS_INFO.add(cf.scan_p)
+
+
+# ---- remat: batching ------------------------------------------------------------------
+
+def _remat_rule(info, vals, dims, *, body, prevent_cse):
+    size = info.size
+    vals = _to_front(vals, dims, size)
+    graph, consts, out_b = batch_graph(body, [d is not None for d in dims], info)
+    outs = cf.remat_p.bind(*consts, *vals, body=graph, prevent_cse=prevent_cse)
+    return outs, [0 if b else None for b in out_b]
+
+
+BATCH_RULES[cf.remat_p] = _remat_rule
+RULES_TAKING_AXIS_INFO.add(cf.remat_p)

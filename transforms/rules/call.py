@@ -1,4 +1,4 @@
-"""JVP, transpose and batching rules of the `jit` call primitive.
+"""JVP, transpose and batching rules of the `jit` call primitive (core/primitives/call.py).
 
 Each rule transforms the call's sub-Graph and binds `jit` again on the result, so a
 jitted function stays one compiled program under every transform:
@@ -25,12 +25,11 @@ from irax.core.graph import Graph
 from irax.core.graph_trace import trace_to_subgraph
 from irax.core.primitives.call import jit_p
 from irax.core.trace import Tracer
+from irax.transforms.ad import JVP_RULES, TRANSPOSE_RULES, Zero, is_undefined, tangent_aval
+from irax.transforms.batching import BATCH_RULES, RULES_TAKING_AXIS_INFO, moveaxis
+from irax.transforms.partial_eval import partial_eval_graph
 
-from .ad import JVP_RULES, TRANSPOSE_RULES, Zero, is_undefined, tangent_aval
-from .batching import BATCH_RULES, RULES_TAKING_AXIS_INFO, moveaxis
-from .batching_rules_control import batch_graph
-from .control_flow_ad import is_nonzero, jvp_graph, transpose_apply
-from .partial_eval import partial_eval_graph
+from .subgraphs import batch_graph, is_nonzero, jvp_graph, transpose_apply
 
 _derived: "weakref.WeakKeyDictionary[Graph, dict]" = weakref.WeakKeyDictionary()
 _derived_lock = threading.Lock()
