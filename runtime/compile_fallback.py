@@ -78,7 +78,7 @@ def compile_with_fallback(mlir: str, target: str = "cpu", extra_flags: Sequence[
 
     Args:
       mlir, target, extra_flags, name: as for `compiler.compile_mlir` (`extra_flags`
-        are the program's own flags, e.g. `compiler.program_flags`).
+        are the program's own flags, e.g. `compile_policy.program_flags`).
       compile_fn: the compiler, called as ``compile_fn(mlir, target, flags, name=name)``.
 
     Returns:

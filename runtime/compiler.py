@@ -117,30 +117,11 @@ def check_element_types(mlir: str, target: str, name: str = "module") -> None:
 
 SYSTEM_LINK_FLAGS = ("--iree-llvmcpu-link-embedded=false",)
 """Link host CPU code with the system linker against the system libm: IREE's embedded
-ELF has no float64 libm (f64 sin/atan2/fmod fail to link). Costs ~0.3 s per compile,
-so `needs_system_libm` decides when it is needed; only for code that stays on this host."""
-
-
-def needs_system_libm(mlir: str, target: str) -> bool:
-    """True when a host-CPU module has float64 values, which may call libm."""
-    return target == "cpu" and "f64" in mlir
-
+ELF has no float64 libm (f64 sin/atan2/fmod fail to link). runtime/compile_policy.py
+decides when a program needs it; only for code that stays on this host."""
 
 DATA_TILING_FLAGS = ("--iree-opt-data-tiling",)
-"""IREE's data-tiled matmuls. Measured on the 2-core machine: the hessian benchmark
-(jacfwd(jacrev), 100x100) 0.168 -> 0.071 ms, MLP grad unchanged, but the 100-step scan
-RNN 33 -> 38 ms and compiles ~50% longer (mlp_grad's first call 1.3 -> 2.0 s): used for
-matmul programs without loops."""
-
-
-def program_flags(mlir: str, target: str) -> tuple[str, ...]:
-    """The extra flags a jit-compiled module of `target` gets, decided by its text:
-    the system linker when it needs libm, data tiling for matmuls outside loops."""
-    flags = SYSTEM_LINK_FLAGS if needs_system_libm(mlir, target) else ()
-    if (target == "cpu" and "stablehlo.dot_general" in mlir
-            and "stablehlo.while" not in mlir and "complex<" not in mlir):
-        flags += DATA_TILING_FLAGS  # complex matmuls do not compile data-tiled in 3.13
-    return flags
+"""IREE's data-tiled matmuls (runtime/compile_policy.py says for which programs)."""
 
 
 def compile_flags(target: str, extra_flags: Sequence[str] = ()) -> tuple[str, ...]:

@@ -117,7 +117,7 @@ class Device:
     def hal_module_for(self, driver: str) -> ireert.VmModule:
         """The HAL VM module of this device through `driver`: its own driver, or, for a
         CPU device, the other host driver (`local-sync` and `local-task` devices share
-        host memory, so their buffers mix freely; see `threaded_driver`)."""
+        host memory, so their buffers mix freely; see runtime/compile_policy.py)."""
         if driver != self.driver and not (driver in _HOST_DRIVERS
                                           and self.driver in _HOST_DRIVERS):
             raise ValueError(f"{self} cannot run programs through the {driver!r} driver")
@@ -445,26 +445,6 @@ def vm_instance() -> ireert.VmInstance:
 # per-example gradients of a 784-512-512-10 MLP 273 ms instead of 153 ms.
 # IRAX_CPU_ALLOCATOR=default turns it off.
 _CPU_ALLOCATORS = None if os.environ.get("IRAX_CPU_ALLOCATOR") == "default" else ["caching"]
-
-
-_LOOP = re.compile(r'"stablehlo\.while"')
-_DOT_RESULT = re.compile(r'"stablehlo\.dot_general".*-> tensor<([0-9x]*)x?[a-z]')
-_THREADED_MIN_DOT_ELEMENTS = 4096
-
-
-def threaded_driver(device: "Device", mlir: str) -> str:
-    """The driver a program in `mlir` runs through on `device`: for a CPU device on
-    `local-sync`, loops of matmuls with results of 4096+ elements go to `local-task`
-    (both cores). Measured: the 100-step scan RNN (32x256 matmuls) 35 -> 28.5 ms;
-    `local-task` costs ~28 us per dispatch and was 6x slower on a memory-bound
-    elementwise program, so every other program stays on the device's driver."""
-    if device.driver != "local-sync" or not _LOOP.search(mlir):
-        return device.driver
-    for match in _DOT_RESULT.finditer(mlir):
-        dims = [int(d) for d in match.group(1).split("x") if d]
-        if int(np.prod(dims)) >= _THREADED_MIN_DOT_ELEMENTS:
-            return "local-task"
-    return device.driver
 
 
 def _create_hal_device(driver_name: str, id: int) -> ireert.HalDevice:

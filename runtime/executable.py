@@ -150,7 +150,7 @@ def load_executable(vmfb: bytes, device: Device, entry: str = "main",
                     driver: str | None = None) -> Executable:
     """The `Executable` for `vmfb` on `device`, loaded once and shared while in use.
     `driver` (default: the device's) may name the other host driver for a CPU device
-    (`runtime.device.threaded_driver` chooses it per program).
+    (`runtime.compile_policy.program_driver` chooses it per program).
 
     Example:
       >>> exe = load_executable(compile_cached(mlir), CpuDevice())

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import irax
+from irax.mlir_lowering.properties import program_properties
 from irax.runtime import CompileError, CpuDevice, compile_fallback, load_executable, to_host
 from irax.runtime.compile_fallback import (
     SAFER_FLAG_STEPS,
@@ -14,7 +15,8 @@ from irax.runtime.compile_fallback import (
     compile_with_fallback,
     safer_flag_sets,
 )
-from irax.runtime.compiler import DATA_TILING_FLAGS, FlagsRejectedError, compile_mlir, program_flags
+from irax.runtime.compile_policy import program_flags
+from irax.runtime.compiler import DATA_TILING_FLAGS, FlagsRejectedError, compile_mlir
 
 ADD = """func.func @main(%a: tensor<8xf32>, %b: tensor<8xf32>) -> tensor<8xf32> {
   %0 = stablehlo.add %a, %b : tensor<8xf32>
@@ -48,7 +50,7 @@ def test_data_tiled_momentum_step_compiles_without_data_tiling(log_compiles, cap
     shapes = [(784, 128), (784, 128), (32, 784), (32, 128)]
     avals = [np.zeros(s, np.float32) for s in shapes]
     text = irax.jit(momentum_step).lower(*avals).as_text()
-    flags = program_flags(text, "cpu")
+    flags = program_flags(program_properties(irax.make_graph(momentum_step)(*avals)), "cpu")
     assert flags == DATA_TILING_FLAGS
     with pytest.raises(CompileError, match="large vector sizes"):
         compile_mlir(text, "cpu", flags, name="momentum")

@@ -357,34 +357,51 @@ def test_invoke_releases_the_gil(cache):
     assert max(shares) > 0.25, shares
 
 
-def test_program_flags_data_tile_loop_free_real_matmuls_only():
-    from irax.runtime.compiler import DATA_TILING_FLAGS, program_flags
-    matmul = '"stablehlo.dot_general"(%0, %1) : (tensor<2x2xf32>, tensor<2x2xf32>)'
-    assert set(DATA_TILING_FLAGS) <= set(program_flags(matmul, "cpu"))
-    assert not set(DATA_TILING_FLAGS) & set(program_flags(matmul + ' "stablehlo.while"', "cpu"))
-    assert not set(DATA_TILING_FLAGS) & set(program_flags(matmul + " complex<f32>", "cpu"))
-    assert not set(DATA_TILING_FLAGS) & set(program_flags(matmul, "vulkan"))
-    assert program_flags('"stablehlo.add"', "cpu") == ()
+def test_program_flags_data_tile_loop_free_real_matmuls_only(x64):
+    import irax.numpy as jnp
+    from irax import lax
+    from irax.mlir_lowering.properties import program_properties
+    from irax.runtime.compile_policy import program_flags
+    from irax.runtime.compiler import DATA_TILING_FLAGS, SYSTEM_LINK_FLAGS
+
+    def flags(f, *args, target="cpu"):
+        return set(program_flags(program_properties(irax.make_graph(f)(*args)), target))
+
+    a = np.ones((2, 2), np.float32)
+    assert set(DATA_TILING_FLAGS) <= flags(jnp.dot, a, a)
+    looped = lambda x: lax.fori_loop(0, 3, lambda i, v: v @ v, x)
+    assert not set(DATA_TILING_FLAGS) & flags(looped, a)
+    assert not set(DATA_TILING_FLAGS) & flags(jnp.dot, a.astype(np.complex64), a)
+    assert not set(DATA_TILING_FLAGS) & flags(jnp.dot, a, a, target="vulkan")
+    assert flags(jnp.sin, a) == set()
+    assert flags(jnp.sin, a.astype(np.float64)) == set(SYSTEM_LINK_FLAGS)
+    inner_jit = lambda x: irax.jit(lambda y: y @ y)(x) + 1  # sub-Graphs count too
+    assert set(DATA_TILING_FLAGS) <= flags(inner_jit, a)
 
 
 def test_loops_of_matmuls_run_on_local_task_and_mix_buffers_with_local_sync():
     import irax.numpy as jnp
     from irax import lax
-    from irax.runtime.device import CpuDevice, threaded_driver
+    from irax.mlir_lowering.properties import program_properties
+    from irax.runtime.compile_policy import program_driver
+    from irax.runtime.device import CpuDevice
     device = CpuDevice(0)
     if device.driver != "local-sync":
         pytest.skip("IRAX_CPU_DRIVER chose another default driver")
+
+    def driver(f, *args):
+        return program_driver(program_properties(irax.make_graph(f)(*args)), device)
+
     step = lambda h, x: (jnp.tanh(h @ w + x), h)
     w = (np.eye(64, dtype=np.float32) * 0.5)
     h0, xs = np.zeros((64, 64), np.float32), np.ones((5, 64, 64), np.float32)
-    scan = irax.jit(lambda h, xs: lax.scan(step, h, xs))
-    assert threaded_driver(device, scan.lower(h0, xs).as_text()) == "local-task"
+    scan_fn = lambda h, xs: lax.scan(step, h, xs)
+    scan = irax.jit(scan_fn)
+    assert driver(scan_fn, h0, xs) == "local-task"
     w8 = np.eye(8, dtype=np.float32)
-    small = irax.jit(lambda h, xs: lax.scan(lambda h, x: (jnp.tanh(h @ w8 + x), h), h, xs))
-    assert threaded_driver(device, small.lower(h0[:8, :8], xs[:, :8, :8]).as_text()) == \
-        "local-sync"
-    no_loop = irax.jit(lambda a: a @ a)
-    assert threaded_driver(device, no_loop.lower(w).as_text()) == "local-sync"
+    small = lambda h, xs: lax.scan(lambda h, x: (jnp.tanh(h @ w8 + x), h), h, xs)
+    assert driver(small, h0[:8, :8], xs[:, :8, :8]) == "local-sync"
+    assert driver(lambda a: a @ a, w) == "local-sync"
     carry, hs = scan(h0, xs)
     h, want = h0, []
     for x in xs:

@@ -26,16 +26,16 @@ from irax.core.primitives.call import jit_p
 from irax.core.tensor import ArrayImpl, BufferArray
 from irax.core.trace import Tracer, concrete_values_evaluate, no_transform_active
 from irax.mlir_lowering import LoweredModule, lower_graph
+from irax.mlir_lowering.properties import program_properties
 from irax.runtime import Device, compile_cached, load_executable
 from irax.runtime.cache import default_cache
 from irax.runtime.compile_fallback import CompileFallbackWarning
+from irax.runtime.compile_policy import program_driver, program_flags
 from irax.runtime.compiler import (
     CompileError,
     FlagsRejectedError,
     UnsupportedTypeError,
-    program_flags,
 )
-from irax.runtime.device import threaded_driver
 
 from . import loaded_programs
 from .device_eval import clear_kernels, computation_device, device_buffer, stored_graph
@@ -94,7 +94,8 @@ class Compiled:
             if loaded is None:
                 lowered, device = self._lower(), self.device
                 target = device.target
-                flags = program_flags(lowered.text, target)
+                properties = program_properties(self.graph)
+                flags = program_flags(properties, target)
                 consts = [device_buffer(c, v.aval, device) for c, v in
                           zip(self.graph.consts, self.graph.graph.constvars)]
                 try:
@@ -106,7 +107,7 @@ class Compiled:
                 else:
                     consts = [device.put(a) for a in lowered.hoisted] + consts
                     executable = load_executable(
-                        vmfb, device, driver=threaded_driver(device, lowered.text))
+                        vmfb, device, driver=program_driver(properties, device))
                 loaded = self._loaded = (executable, consts)
                 self._lowered = None  # re-lowered only if released and called again
                 admitted = len(vmfb)
