@@ -1,4 +1,4 @@
-"""Shared fixtures (x64 toggling and a private compile cache, each restoring the
+"""Shared fixtures (x64 toggling, the test run's compile cache, each restoring the
 previous setting) and a summary line for the Vulkan tests."""
 import os
 
@@ -16,16 +16,29 @@ def x64():
     irax.config.update("enable_x64", previous)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_compile_cache(tmp_path_factory):
+    """One compile cache for the whole test run, in a fresh folder with its own key
+    (the suite never reads or writes ~/.cache). Entries are keyed by the MLIR, the
+    compiler version and the flags, so sharing cannot hide a lowering change; it only
+    saves compiling the same program twice. Tests that count compiles make their own
+    folder (`tmp_path`)."""
+    root = tmp_path_factory.mktemp("irax-compile-cache")
+    saved = {name: os.environ.get(name) for name in ("IRAX_CACHE_DIR", "IRAX_CACHE_KEY_FILE")}
+    os.environ["IRAX_CACHE_DIR"] = str(root / "cache")
+    os.environ["IRAX_CACHE_KEY_FILE"] = str(root / "cache.key")
+    yield root / "cache"
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture(scope="module")
-def private_cache_dir(tmp_path_factory):
-    """Compile into a fresh cache directory (the suite must not depend on ~/.cache)."""
-    previous = os.environ.get("IRAX_CACHE_DIR")
-    os.environ["IRAX_CACHE_DIR"] = str(tmp_path_factory.mktemp("irax-cache"))
-    yield
-    if previous is None:
-        del os.environ["IRAX_CACHE_DIR"]
-    else:
-        os.environ["IRAX_CACHE_DIR"] = previous
+def private_cache_dir(shared_compile_cache):
+    """The test run's compile cache (kept as a name for modules that ask for it)."""
+    return shared_compile_cache
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -45,18 +45,6 @@ SHAPE_ERROR = textwrap.dedent("""\
     }""")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def private_key_file(tmp_path_factory):
-    """Cache entries authenticated with a key of this module's own (child processes too)."""
-    previous = os.environ.get("IRAX_CACHE_KEY_FILE")
-    os.environ["IRAX_CACHE_KEY_FILE"] = str(tmp_path_factory.mktemp("irax-key") / "cache.key")
-    yield
-    if previous is None:
-        del os.environ["IRAX_CACHE_KEY_FILE"]
-    else:
-        os.environ["IRAX_CACHE_KEY_FILE"] = previous
-
-
 @pytest.fixture(scope="module")
 def cache_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("irax-cache")
