@@ -161,7 +161,15 @@ class FunctionBuilder:
 
     def op(self, name: str, operands: Sequence[Value], out_avals: Sequence[ShapedArray],
            attrs: dict | None = None, regions: Sequence[list[Line]] = ()) -> list[Value]:
-        """Writes `name(*operands)` with results of `out_avals`; returns the results."""
+        """Writes `name(*operands)` with results of `out_avals`; returns the results.
+
+        An op whose results all have no elements is written as empty constants instead
+        (StableHLO ops have no effects): IREE 3.13 may crash compiling ops on zero-size
+        arrays (mlir_lowering/zero_size.py).
+        """
+        if (out_avals and name != "stablehlo.constant"
+                and all(0 in tuple(a.shape) for a in out_avals)):
+            return [self.constant(np.zeros((), a.dtype), shape=a.shape) for a in out_avals]
         result = f"%{next(self._ids)}"
         if len(out_avals) == 1:
             outs, lhs = [Value(result, out_avals[0])], f"{result} = "
@@ -231,9 +239,34 @@ class FunctionBuilder:
                          attrs={"broadcast_dimensions": i64_array(dims)})
 
     def convert(self, x: Value, dtype) -> Value:
-        """`stablehlo.convert` to `dtype` (no op when `x` has it already)."""
-        return x if x.dtype == np.dtype(dtype) else self.emit("stablehlo.convert", x,
-                                                              dtype=dtype)
+        """`stablehlo.convert` to `dtype` (no op when `x` has it already).
+
+        A bool converts as `select(x, 1, 0)`: IREE 3.13 folds an i1 -> number convert
+        into a data-tiled matmul it feeds and then fails to compile it
+        (docs/iree_defects.md, 8.).
+        """
+        dtype = np.dtype(dtype)
+        if x.dtype == dtype:
+            return x
+        if x.dtype == dtypes.bool_:
+            return self.select(x, self.constant(1, dtype, x.shape),
+                               self.constant(0, dtype, x.shape))
+        if x.dtype == dtypes.bfloat16 and dtype != dtypes.bool_:
+            return self.convert(self._bfloat16_to_float32(x), dtype)
+        return self.emit("stablehlo.convert", x, dtype=dtype)
+
+    def _bfloat16_to_float32(self, x: Value) -> Value:
+        """bfloat16 -> float32 exactly, through the bits (the high half of a float32).
+
+        IREE 3.13 computes bfloat16 arithmetic in float32 and, when the result is
+        converted to a wider type, drops the rounding to bfloat16 in between
+        (`(x * x).astype(float32)` came back with float32 precision); a bit-level
+        widening needs the rounded bfloat16 value (docs/iree_defects.md, 13.).
+        """
+        bits = self.convert(self.emit("stablehlo.bitcast_convert", x, dtype=dtypes.uint16),
+                            dtypes.uint32)
+        high = self.emit("stablehlo.shift_left", bits, self.constant(16, dtypes.uint32, x.shape))
+        return self.emit("stablehlo.bitcast_convert", high, dtype=dtypes.float32)
 
     def compare(self, x: Value, y: Value, direction: str) -> Value:
         """`x <direction> y` (EQ, NE, LT, LE, GT, GE) with the dtype's comparison type."""

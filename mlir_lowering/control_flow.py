@@ -4,8 +4,9 @@
 `stablehlo.while` over a step counter that slices its inputs with
 `dynamic_slice` and writes its stacked outputs with `dynamic_update_slice`
 (`unroll` steps per trip, the remainder after the loop; large stacked outputs are
-written chunk-wise, see `_chunk_size`), and `remat` is inlined.  Region bodies are the sub-Graphs, lowered by the same interpreter; values
-defined outside a region are used in it directly (StableHLO regions may capture).
+written chunk-wise, see `_chunk_size`), and `remat` is inlined.  Region bodies are the
+sub-Graphs, lowered by the same interpreter; values defined outside a region are used
+in it directly (StableHLO regions may capture).
 """
 import numpy as np
 

@@ -22,10 +22,27 @@ def _broadcast_scalars(b: FunctionBuilder, args) -> list[Value]:
 
 
 def _op_rule(name: str):
-    """A rule writing the op `name` on the operands broadcast to the output shape."""
+    """A rule writing the op `name` on the operands broadcast to the output shape;
+    bfloat16 arithmetic as `_in_float32`."""
     def rule(b: FunctionBuilder, *args):
-        return b.emit(name, *_broadcast_scalars(b, args), dtype=b.avals_out[0].dtype)
+        args = _broadcast_scalars(b, args)
+        out = b.avals_out[0].dtype
+        if dtypes.bfloat16 in (out, *(x.dtype for x in args)):
+            return _in_float32(b, lambda *wide: b.emit(name, *wide, dtype=(
+                dtypes.float32 if out == dtypes.bfloat16 else out)), args, out)
+        return b.emit(name, *args, dtype=out)
     return rule
+
+
+def _in_float32(b: FunctionBuilder, compute, args, out_dtype) -> Value:
+    """`compute` on the bfloat16 `args` widened exactly to float32, its result rounded
+    to `out_dtype`: as NumPy (ml_dtypes) computes bfloat16.  IREE 3.13 keeps bfloat16
+    intermediates unrounded in float32 inside a fused dispatch (`x * x - t` was not 0
+    for t = x * x); widening through the bits reads the rounded value
+    (docs/iree_defects.md, 13.)."""
+    wide = [b.convert(x, dtypes.float32) if x.dtype == dtypes.bfloat16 else x for x in args]
+    result = compute(*wide)
+    return b.convert(result, out_dtype) if out_dtype == dtypes.bfloat16 else result
 
 
 _OPS = {
@@ -34,14 +51,12 @@ _OPS = {
     ew.round_away_p: "stablehlo.round_nearest_afz", ew.is_finite_p: "stablehlo.is_finite",
     ew.exp_p: "stablehlo.exponential", ew.log_p: "stablehlo.log",
     ew.tanh_p: "stablehlo.tanh", ew.logistic_p: "stablehlo.logistic",
-    ew.cos_p: "stablehlo.cosine",
     ew.asin_p: "chlo.asin", ew.acos_p: "chlo.acos", ew.atan_p: "chlo.atan",
     ew.acosh_p: "chlo.acosh", ew.sqrt_p: "stablehlo.sqrt",
     ew.rsqrt_p: "stablehlo.rsqrt", ew.erf_p: "chlo.erf", ew.erf_inv_p: "chlo.erf_inv",
     ew.real_p: "stablehlo.real", ew.imag_p: "stablehlo.imag", ew.not_p: "stablehlo.not",
     ew.add_p: "stablehlo.add", ew.sub_p: "stablehlo.subtract", ew.mul_p: "stablehlo.multiply",
     ew.div_p: "stablehlo.divide", ew.rem_p: "stablehlo.remainder",
-    ew.max_p: "stablehlo.maximum", ew.min_p: "stablehlo.minimum",
     ew.atan2_p: "stablehlo.atan2", ew.and_p: "stablehlo.and", ew.or_p: "stablehlo.or",
     ew.xor_p: "stablehlo.xor", ew.shift_left_p: "stablehlo.shift_left",
     ew.shift_right_logical_p: "stablehlo.shift_right_logical",
@@ -54,7 +69,11 @@ for _prim, _name in _OPS.items():
 
 def _compare_rule(direction: str):
     def rule(b: FunctionBuilder, x, y):
-        return b.compare(*_broadcast_scalars(b, (x, y)), direction)
+        x, y = _broadcast_scalars(b, (x, y))
+        if x.dtype == dtypes.bfloat16:
+            return _in_float32(b, lambda u, v: b.compare(u, v, direction), (x, y),
+                               dtypes.bool_)
+        return b.compare(x, y, direction)
     return rule
 
 
@@ -84,6 +103,47 @@ def _real_formula(name: str, formula):
     IREE expansion is fine) for complex numbers."""
     plain = _op_rule(name)
     return lambda b, x: plain(b, x) if x.dtype.kind == "c" else formula(b, x)
+
+
+def _trig(name: str, f32_formula):
+    """sin, cos or tan: precise_math's exact argument reduction up to float32 (IREE's
+    own is wrong for large arguments), IREE's op (libm) for float64 and complex."""
+    plain = _op_rule(name)
+    float64 = precise_math.odd(name) if name != "stablehlo.cosine" else plain
+
+    def rule(b: FunctionBuilder, x):
+        if x.dtype.kind == "c":
+            return plain(b, x)
+        return float64(b, x) if x.dtype == dtypes.float64 else f32_formula(b, x)
+    return rule
+
+
+def complex_extremum(b: FunctionBuilder, x: Value, y: Value, direction: str) -> Value:
+    """NumPy's maximum (`direction` GT) or minimum (LT) of complex numbers: ordered by
+    real part, then imaginary part (IREE 3.13's ignores the imaginary part); x if it
+    has a NaN part, else y if it has one."""
+    part = dtypes.real_dtype(x.dtype)
+    (xr, xi), (yr, yi) = ([b.emit(op, v, dtype=part) for op in ("stablehlo.real",
+                                                                   "stablehlo.imag")]
+                          for v in (x, y))
+    same_real = b.compare(xr, yr, "EQ")
+    ahead = b.emit("stablehlo.or", b.compare(xr, yr, direction), b.emit(
+        "stablehlo.and", same_real, b.compare(xi, yi, direction[0] + "E")))
+    x_nan, y_nan = (b.emit("stablehlo.or", b.is_nan(r), b.is_nan(i))
+                    for r, i in ((xr, xi), (yr, yi)))
+    pick_x = b.emit("stablehlo.or", x_nan, b.emit("stablehlo.and", b.emit(
+        "stablehlo.not", y_nan), ahead))
+    return b.select(pick_x, x, y)
+
+
+def _extremum(name: str, direction: str):
+    plain = _op_rule(name)
+
+    def rule(b: FunctionBuilder, x, y):
+        if x.dtype.kind != "c":
+            return plain(b, x, y)
+        return complex_extremum(b, *_broadcast_scalars(b, (x, y)), direction)
+    return rule
 
 
 def _exp2(b: FunctionBuilder, x):
@@ -161,8 +221,11 @@ LOWERING_RULES.update({
     ew.cosh_p: _real_formula("chlo.cosh", precise_math.cosh),
     ew.asinh_p: _real_formula("chlo.asinh", precise_math.asinh),
     ew.atanh_p: _real_formula("chlo.atanh", precise_math.atanh),
-    ew.sin_p: _real_formula("stablehlo.sine", precise_math.odd("stablehlo.sine")),
-    ew.tan_p: _real_formula("stablehlo.tan", precise_math.odd("stablehlo.tan")),
+    ew.sin_p: _trig("stablehlo.sine", precise_math.sin),
+    ew.cos_p: _trig("stablehlo.cosine", precise_math.cos),
+    ew.tan_p: _trig("stablehlo.tan", precise_math.tan),
+    ew.max_p: _extremum("stablehlo.maximum", "GT"),
+    ew.min_p: _extremum("stablehlo.minimum", "LT"),
     ew.exp2_p: _exp2,
     ew.conj_p: _conj,
     ew.integer_pow_p: _integer_pow,

@@ -16,6 +16,7 @@ from ..core import dtypes
 from ..core.aval import ShapedArray
 from ..core.primitives import indexing as ix
 from .builder import FunctionBuilder, boolean, dims_list, i64, i64_array, scalar_aval
+from .elementwise import complex_extremum
 from .lowering import LOWERING_RULES
 from .structural import pad
 
@@ -165,11 +166,20 @@ def _combine_with(op: str):
     return lambda b, old, new: b.emit(op, old, new)
 
 
+def _extremum_with(op: str, direction: str):
+    """min/max combination; complex numbers in NumPy's order (see complex_extremum)."""
+    def combine(b, old, new):
+        if old.dtype.kind == "c":
+            return complex_extremum(b, old, new, direction)
+        return b.emit(op, old, new)
+    return combine
+
+
 LOWERING_RULES.update({
     ix.gather_p: _gather,
     ix.scatter_p: _scatter_rule("scatter", lambda b, old, new: new),
     ix.scatter_add_p: _scatter_rule("scatter_add", _combine_with("stablehlo.add")),
     ix.scatter_mul_p: _scatter_rule("scatter_mul", _combine_with("stablehlo.multiply")),
-    ix.scatter_min_p: _scatter_rule("scatter_min", _combine_with("stablehlo.minimum")),
-    ix.scatter_max_p: _scatter_rule("scatter_max", _combine_with("stablehlo.maximum")),
+    ix.scatter_min_p: _scatter_rule("scatter_min", _extremum_with("stablehlo.minimum", "LT")),
+    ix.scatter_max_p: _scatter_rule("scatter_max", _extremum_with("stablehlo.maximum", "GT")),
 })

@@ -16,6 +16,8 @@ import numpy as np
 from ..core.graph import ClosedGraph, Eqn, Graph, Literal
 from ..core.primitive import Primitive
 from .builder import FunctionBuilder, Value, tensor_type
+from .fusion_barriers import FusionChunks
+from .zero_size import lower_zero_size
 
 LOWERING_RULES: dict[Primitive, Callable] = {}
 """primitive -> rule(builder, *operands, **params); filled by the rule modules."""
@@ -98,7 +100,8 @@ def lower_graph(graph: Graph | ClosedGraph, name: str = "main") -> LoweredModule
 def lower_eqns(b: FunctionBuilder, graph: Graph, args) -> list[Value]:
     """Writes the equations of `graph` with `args` bound to its constvars and invars
     (in that order); returns the Values of its outvars.  Re-entrant: a rule may lower
-    a sub-graph (a region body) with it."""
+    a sub-graph (a region body) with it.  A long body is cut into chunks that IREE
+    fuses separately (`fusion_barriers.FusionChunks`)."""
     env = dict(zip((*graph.constvars, *graph.invars), args))
     outer = b.loc, b.eqn, b.avals_out
     if b.hoist_constants:
@@ -110,7 +113,8 @@ def lower_eqns(b: FunctionBuilder, graph: Graph, args) -> list[Value]:
             return b.constant(np.asarray(atom.value))
         return env[atom]
 
-    for eqn in graph.eqns:
+    chunks = FusionChunks(b, graph)
+    for index, eqn in enumerate(graph.eqns):
         if eqn.outputs and all(v in env for v in eqn.outputs):
             continue  # computed already: hoisted
         b.loc, b.eqn = location(eqn.source_info), eqn
@@ -118,6 +122,7 @@ def lower_eqns(b: FunctionBuilder, graph: Graph, args) -> list[Value]:
         outs = _apply_rule(b, eqn, [read(x) for x in eqn.inputs])
         for var, out in zip(eqn.outputs, outs):
             env.setdefault(var, out)  # a hoisted output keeps its argument
+        chunks.end_of_eqn(index, env)
     b.loc, b.eqn, b.avals_out = outer
     return [read(v) for v in graph.outvars]
 
@@ -156,6 +161,9 @@ def _constant_operands_updated_in_place(graph: Graph) -> dict:
 
 def _apply_rule(b: FunctionBuilder, eqn: Eqn, args) -> list[Value]:
     prim = eqn.primitive
+    known = lower_zero_size(b, prim, args, eqn.params)
+    if known is not None:
+        return known
     rule = LOWERING_RULES.get(prim)
     if rule is None:
         why = NOT_LOWERABLE.get(prim.name, "no lowering rule is registered for it")

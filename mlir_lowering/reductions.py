@@ -8,33 +8,18 @@ from ..core.aval import ShapedArray
 from ..core.primitives import reductions as red
 from .builder import FunctionBuilder, i64, i64_array, scalar_aval
 from .lowering import LOWERING_RULES
+from .zero_size import REDUCTION_IDENTITIES, highest, lowest
 
-
-def _lowest(dtype):
-    if dtype.kind == "b":
-        return False
-    return -np.inf if dtypes.is_float(dtype) else np.iinfo(dtype).min
-
-
-def _highest(dtype):
-    if dtype.kind == "b":
-        return True
-    return np.inf if dtypes.is_float(dtype) else np.iinfo(dtype).max
-
-
-def _all_ones(dtype):
-    return np.array(-1).astype(dtype)
-
-
-# primitive -> (combining op, identity of the combination as a function of the dtype)
-_MONOIDS = {
-    red.reduce_sum_p: ("stablehlo.add", lambda dtype: 0),
-    red.reduce_prod_p: ("stablehlo.multiply", lambda dtype: 1),
-    red.reduce_max_p: ("stablehlo.maximum", _lowest),
-    red.reduce_min_p: ("stablehlo.minimum", _highest),
-    red.reduce_and_p: ("stablehlo.and", _all_ones),
-    red.reduce_or_p: ("stablehlo.or", lambda dtype: 0),
+# primitive -> the op combining two elements (identities: REDUCTION_IDENTITIES)
+_COMBINE = {
+    red.reduce_sum_p: "stablehlo.add",
+    red.reduce_prod_p: "stablehlo.multiply",
+    red.reduce_max_p: "stablehlo.maximum",
+    red.reduce_min_p: "stablehlo.minimum",
+    red.reduce_and_p: "stablehlo.and",
+    red.reduce_or_p: "stablehlo.or",
 }
+_MONOIDS = {prim: (op, REDUCTION_IDENTITIES[prim]) for prim, op in _COMBINE.items()}
 _CUMULATIVE = {red.cumsum_p: red.reduce_sum_p, red.cumprod_p: red.reduce_prod_p,
                red.cummax_p: red.reduce_max_p, red.cummin_p: red.reduce_min_p}
 
@@ -116,5 +101,5 @@ def _arg_reduction_rule(direction: str, init):
     return rule
 
 
-LOWERING_RULES[red.argmax_p] = _arg_reduction_rule("GT", _lowest)
-LOWERING_RULES[red.argmin_p] = _arg_reduction_rule("LT", _highest)
+LOWERING_RULES[red.argmax_p] = _arg_reduction_rule("GT", lowest)
+LOWERING_RULES[red.argmin_p] = _arg_reduction_rule("LT", highest)

@@ -50,6 +50,7 @@ def _sort(b: FunctionBuilder, *operands, dimension, is_stable, num_keys):
         position = b.hoisted_constant(np.broadcast_to(np.arange(
             shape[dimension], dtype=index_dtype).reshape(
                 [-1 if d == dimension else 1 for d in range(len(shape))]), shape))
+        operands = [_fresh_copy(b, x) for x in operands]
     else:
         position = b.op("stablehlo.iota", [], [ShapedArray(shape, index_dtype)],
                         {"iota_dimension": i64(dimension)})[0]
@@ -67,6 +68,19 @@ def _sort(b: FunctionBuilder, *operands, dimension, is_stable, num_keys):
     region = b.region([scalar_aval(x.dtype) for x in operands for _ in range(2)], comparator)
     return b.op("stablehlo.sort", operands, [x.aval for x in operands],
                 {"dimension": i64(dimension), "is_stable": boolean(True)}, [region])[:-1]
+
+
+def _fresh_copy(b: FunctionBuilder, x):
+    """`x` plus a zero (-0.0 for floats, which keeps every value's sign; `or` False for
+    bools) that is a runtime argument, which IREE cannot fold away: a copy of `x` for the
+    sort to update in place.  IREE 3.13 sorts an argument of the program in place when
+    the program also returns it (or a view of it), which then comes back sorted
+    (docs/iree_defects.md, 11.)."""
+    negative_zero = complex(-0.0, -0.0) if x.dtype.kind == "c" else -0.0
+    value = np.full(1, negative_zero if dtypes.is_inexact(x.dtype) else 0).astype(x.dtype)
+    zero = b.emit("stablehlo.reshape", b.hoisted_constant(value), shape=())
+    zero = b.broadcast_in_dim(zero, x.shape, ())
+    return b.emit("stablehlo.or" if x.dtype == dtypes.bool_ else "stablehlo.add", x, zero)
 
 
 def _index_dtype(size: int):

@@ -23,8 +23,11 @@ def _transpose(b: FunctionBuilder, x, *, permutation):
 
 def _rev(b: FunctionBuilder, x, *, dimensions):
     """`stablehlo.reverse`; IREE 3.13 compiles none of unsigned integers, so they
-    reverse as the signed integers of their bits."""
+    reverse as the signed integers of their bits.  The operand passes through an
+    optimization barrier: IREE 3.13 fails to compile a reverse fused with a strided
+    view of its producer (`x[..., ::-2]`, docs/iree_defects.md, 3.)."""
     if x.dtype.kind != "u":
+        x = b.op("stablehlo.optimization_barrier", [x], [x.aval])[0]
         return b.emit("stablehlo.reverse", x, attrs={"dimensions": i64_array(dimensions)})
     signed = b.emit("stablehlo.bitcast_convert", x, dtype=np.dtype(f"i{x.dtype.itemsize}"))
     return b.emit("stablehlo.bitcast_convert", _rev(b, signed, dimensions=dimensions),
@@ -61,7 +64,10 @@ def _concatenate(b: FunctionBuilder, *xs, dimension):
 def pad(b: FunctionBuilder, x, padding_value, padding_config) -> Value:
     """`stablehlo.pad` of `x` by `padding_config` ((low, high, interior) per dim).
     IREE 3.13 crashes compiling a pad of complex numbers, so their real and imaginary
-    parts pad apart."""
+    parts pad apart.  A pad by nothing is `x` (IREE 3.13 ran such complex pads of
+    rank 0 into a runtime error: docs/iree_defects.md, 12.)."""
+    if all(c == (0, 0, 0) for c in map(tuple, padding_config)):
+        return x
     if x.dtype.kind == "c":
         part = dtypes.real_dtype(x.dtype)
         parts = [pad(b, b.emit(op, x, dtype=part), b.emit(op, padding_value, dtype=part),

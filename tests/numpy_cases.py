@@ -57,6 +57,8 @@ PROBE = np.array([[-2.0, -0.5, 0.25], [0.5, 3.0, np.nan]])
 INT8 = I.astype(np.int8)
 Z = A + 1j * B
 ZROW = ROW + 1j * ROW[::-1]
+ZTIES = np.array([0.5j, 1 + 2j, 1 - 1j, -1j, 1 + 3j, 1 - 2j, complex(np.nan, 1), 2, 0.5j])
+ZTIES2 = np.array([-1j, 1 - 2j, 1 + 0j, 0.5j, 1 + 3j, 1 + 5j, 1, complex(2, np.nan), 0.5j])
 UINT = IPOS.astype(np.uint32)
 
 
@@ -548,6 +550,12 @@ COMPLEX = {
     "linalg.norm:complex": (jnp.linalg.norm, Z),
     "power:complex_int_exponent": (lambda z: jnp.power(z, 3), Z),
     "where:complex": (lambda z: jnp.where(jnp.real(z) > 0, z, 1j), Z),
+    # ties of the real parts are decided by the imaginary parts; a NaN part propagates
+    **_same_args(["maximum", "minimum", "fmax", "fmin"], ZTIES, ZTIES2, tag="complex_ties"),
+    "at.min:complex_ties": (lambda z, v: z.at[np.array([0, 1, 1])].min(v), ZTIES[:3],
+                            ZTIES2[:3]),
+    "at.max:complex_ties": (lambda z, v: z.at[np.array([0, 1, 1])].max(v), ZTIES[:3],
+                            ZTIES2[:3]),
     "getitem:complex": (lambda z, i: z[::-1, i], Z, np.array([2, 0])),
 }
 
@@ -561,11 +569,6 @@ FAMILIES = {
 CASES = {name: case for table in FAMILIES.values() for name, case in table.items()}
 FAMILY_OF = {name: family for family, table in FAMILIES.items() for name in table}
 
-# IREE compiler defects hit by some cases (strict xfails where they apply).
-STRIDED_REVERSE_DEFECT = (
-    "IREE fails to compile stablehlo.slice with a stride > 1 on the last axis followed by "
-    "stablehlo.reverse of that axis (LLVM translation failed for "
-    "builtin.unrealized_conversion_cast i64 -> index), which is how x[..., ::-2] lowers")
 # Concrete-only by definition (the result shape depends on the values): under jit these
 # raise ConcretizationTypeError; their `size=` / `length=` forms are in CASES.
 CONCRETE_ONLY = {

@@ -19,7 +19,6 @@ import textwrap
 import numpy as np
 import pytest
 from numpy_cases import CASES, CONCRETE_ONLY, EXCLUDED, FAMILY_OF, T3, public_functions, to_input
-from numpy_cases import STRIDED_REVERSE_DEFECT as _STRIDED_REVERSE
 
 import irax
 import irax.numpy as jnp
@@ -40,7 +39,7 @@ def _compile_into_a_private_cache(private_cache_dir):
 # Known discrepancies: (cases, precisions, what differs).  Cases failing to compile run as
 # programs of their own (COMPILE_ERRORS); the others share their family's program.
 _F32, _BOTH = ("float32",), PRECISIONS
-COMPILE_ERRORS = {_STRIDED_REVERSE}
+COMPILE_ERRORS = set()
 _SIGNED_ZERO_TIE = (
     "max/min of +0.0 and -0.0: eager (NumPy) returns the second operand, compiled orders "
     "-0.0 < +0.0 (maximum(0.0, -0.0) is -0.0 eager, 0.0 compiled)")
@@ -50,18 +49,9 @@ _POW = (
     "(-1) ** nan = 1 (NaN eager); and 2 ** 100 is off by 2e-6 in float32, "
     "100 ** 100 by 2e-14 in float64")
 KNOWN_DISCREPANCIES = [
-    (["getitem:negative_step", "at.set:negative_step"], _BOTH, _STRIDED_REVERSE),
     (["getitem:traced_out_of_bounds"], _BOTH,
      ("eager x[:, jnp.array(10)] takes a concrete 0-d index array for a static int and raises "
       "IndexError; traced it is clamped (JAX clamps in both cases)")),
-    (["sin:special", "tan:special"], _F32,
-     ("IREE's float32 sine and tangent reduce large arguments inaccurately: sin(100) off by "
-      "5e-6 relative; sin(1e30) = -inf (tan(1e30) = nan); docs/iree_defects.md")),
-    (["cos:special"], _F32,
-     "IREE's float32 cosine: cos(700) off by 1.3e-5 relative, cos(+-1e30) = -inf"),
-    (["sinc:special"], _F32,
-     ("IREE's float32 sine reduces large arguments inaccurately, through sinc: sinc(1.0) = "
-      "-0.0 (sin(pi32) / pi32 = -2.78e-8 eager), sinc(1e30) = -inf; docs/iree_defects.md")),
     (["exp:special", "logaddexp:special"], _F32,
      ("subnormal float32 results are flushed to zero: exp(-100) = 0 (3.8e-44 eager), "
       "logaddexp(0, -100) = 0")),
@@ -76,9 +66,6 @@ KNOWN_DISCREPANCIES = [
     (["arctan2", "atan2", "arctan2:broadcast"], _F32,
      ("IREE's float32 atan2 is off by up to 4e-6 relative (~35 ulp): arctan2(1.4693588, "
       "2.2697546) = 0.5745184, correctly rounded 0.5745204")),
-    (["sinc:zero"], _F32,
-     ("IREE's float32 sine reduces arguments near pi inaccurately, through sinc: sinc(1.0) = "
-      "-0.0, sin(pi32) / pi32 = -2.78e-8 eager; docs/iree_defects.md")),
     (["round:complex"], _BOTH,
      ("eager lax.complex(x, y) computes x + 1j * y, which turns an imaginary -0.0 into +0.0: "
       "round(-0.3 - 0.3j) is -0 + 0j eager, -0 - 0j compiled (and in NumPy)")),

@@ -591,3 +591,82 @@ def test_constant_sort_operands_are_hoisted_to_arguments():
     want = mixed(y, v)
     for g, w in zip(irax.jit(mixed)(y, v), want):
         np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+
+
+def _trig_platforms():
+    return ["cpu"] + (["vulkan"] if any(d.platform == "vulkan" for d in irax.devices()) else [])
+
+
+@pytest.mark.parametrize("platform", _trig_platforms())
+def test_float32_sin_cos_tan_reduce_large_arguments_exactly(private_cache_dir, platform):
+    """sin, cos and tan of float32 within a few ulp of the exact value (NumPy in
+    float64) from 1e-3 to 1e38: IREE's own reduction was off by 1e5 ulp near 100 and
+    gave -inf beyond 1e10 (docs/iree_defects.md, 4.)."""
+    device = irax.devices(platform)[0]
+    fun = irax.jit(lambda x: (jnp.sin(x), jnp.cos(x), jnp.tan(x)), device=device)
+    for seed in (0, 1):
+        rng = np.random.RandomState(seed)
+        x = np.concatenate([rng.uniform(1, 10, 50) * 10.0**d for d in range(-3, 38)]
+                           + [[np.pi, 100.0, 700.0, 1e30, 16367173 * 2.0**72]])
+        x = (x * rng.choice([-1, 1], x.size)).astype(F32)
+        got = fun(irax.device_put(jnp.asarray(x), device))
+        for g, np_fun, bound in zip(got, (np.sin, np.cos, np.tan), (3.0, 3.0, 4.5)):
+            want = np_fun(x.astype(np.float64))
+            ulps = np.abs(np.asarray(g) - want) / np.spacing(np.abs(want).astype(F32))
+            assert ulps.max() <= bound, (np_fun.__name__, x[np.argmax(ulps)], ulps.max())
+    special = np.array([-0.0, 0.0, np.inf, -np.inf, np.nan], F32)
+    sin, cos, tan = (np.asarray(v) for v in fun(irax.device_put(jnp.asarray(special), device)))
+    np.testing.assert_array_equal(np.signbit(sin[:2]), [True, False])
+    np.testing.assert_array_equal(cos[:2], [1, 1])
+    assert np.isnan(sin[2:]).all() and np.isnan(cos[2:]).all() and np.isnan(tan[2:]).all()
+
+
+def test_sort_of_a_returned_argument_leaves_it_unsorted(private_cache_dir):
+    """IREE 3.13 sorted an argument in place when the program also returned it (or a
+    reshape of it): `jit(lambda x: (x, jnp.sort(x)))` gave x sorted (found by
+    tests/test_program_fuzzer.py; docs/iree_defects.md, 11.)."""
+    fun = irax.jit(lambda x, m: (x, jnp.maximum(x, x), x.reshape(2, 2), jnp.sort(x),
+                                 jnp.argsort(x), m, jnp.sort(m)))
+    for seed in (0, 1):
+        rng = np.random.RandomState(seed)
+        x = rng.permutation(4).astype(np.int8) - 2
+        m = rng.rand(4) > 0.5
+        got = [np.asarray(v) for v in fun(x, m)]
+        for g, w in zip(got, (x, x, x.reshape(2, 2), np.sort(x), np.argsort(x, kind="stable"),
+                              m, np.sort(m))):
+            np.testing.assert_array_equal(g, w)
+
+
+def test_complex_scalar_pad_by_nothing_runs(private_cache_dir):
+    """A complex scalar padded by nothing next to -exp(z) and a select ran into an IREE
+    runtime error (found by tests/test_program_fuzzer.py; docs/iree_defects.md, 12.)."""
+    one = jnp.asarray(np.complex64(1))
+
+    def fun(z):
+        n = -jnp.exp(z)
+        return n, lax.pad(n, one, []), jnp.where(jnp.exp(z) != 0, jnp.exp(z), 0j - n)
+
+    compiled = irax.jit(fun)
+    for z in (1 + 2j, -0.5 + 0.25j):
+        z = jnp.asarray(np.complex64(z))
+        for got, want in zip(compiled(z), fun(z)):
+            np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-6)
+
+
+def test_bfloat16_results_are_rounded_to_bfloat16(private_cache_dir):
+    """Each bfloat16 operation rounds its result, as ml_dtypes (NumPy) does: IREE kept
+    fused bfloat16 intermediates in float32 precision (found by
+    tests/test_program_fuzzer.py; docs/iree_defects.md, 13.)."""
+    bf16 = ml_dtypes.bfloat16
+
+    def fun(x, t):
+        square = x * x
+        return (square.astype(np.float32), square - t, square == t, jnp.sin(x).astype(F32),
+                jnp.dot(x, x).astype(np.int32))
+
+    compiled = irax.jit(fun)
+    for values in ([1.3837, 0.7, -2.2], [1.1, 3.3, 0.1]):
+        x = jnp.asarray(np.array(values, bf16))
+        t = x * x
+        for got, want in zip(compiled(x, t), fun(x, t)):
+            np.testing.assert_array_equal(np.asarray(got), np.asarray(want))

@@ -205,11 +205,7 @@ for _name in JIT_CASES:
     JIT_VARIANT[_name] = _usable[len(JIT_VARIANT) % len(_usable)]
 
 # Known IREE defects, and IREE float32 math off NumPy's on the members: strict xfails.
-JIT_XFAIL = {
-    "tan": ("IREE's float32 cosine near its zeros, through tan near a pole "
-            "(docs/iree_defects.md, 4.): tan(1.5876471) = -59.33906 compiled, -59.338917 "
-            "eager (2.4e-6 relative)"),
-}
+JIT_XFAIL: dict[str, str] = {}
 COMPILE_ERRORS = set()  # known compile failures run as programs of their own
 
 

@@ -43,8 +43,27 @@ reduce_sum_p = _reduction("reduce_sum", lambda x, axis: np.sum(x, axis=axis, dty
 reduce_prod_p = _reduction("reduce_prod",
                            lambda x, axis: np.prod(x, axis=axis, dtype=x.dtype),
                            _NUMERIC, "a numeric dtype")
-reduce_max_p = _reduction("reduce_max", np.max, _ORDERED, "a real dtype")
-reduce_min_p = _reduction("reduce_min", np.min, _ORDERED, "a real dtype")
+def _lowest(dtype: np.dtype):
+    """The identity of max: -inf, the smallest integer, or False."""
+    if dtype == np.bool_:
+        return False
+    return -np.inf if dtypes.is_inexact(dtype) else np.iinfo(dtype).min
+
+
+def _highest(dtype: np.dtype):
+    """The identity of min: inf, the largest integer, or True."""
+    if dtype == np.bool_:
+        return True
+    return np.inf if dtypes.is_inexact(dtype) else np.iinfo(dtype).max
+
+
+# Over an empty axis, lax's max and min give their identity (NumPy would raise).
+reduce_max_p = _reduction("reduce_max", lambda x, axis: np.max(
+    x, axis=axis, initial=_lowest(x.dtype)) if x.size == 0 else np.max(x, axis=axis),
+    _ORDERED, "a real dtype")
+reduce_min_p = _reduction("reduce_min", lambda x, axis: np.min(
+    x, axis=axis, initial=_highest(x.dtype)) if x.size == 0 else np.min(x, axis=axis),
+    _ORDERED, "a real dtype")
 reduce_and_p = _reduction("reduce_and", np.bitwise_and.reduce, _BOOL_INT,
                           "a boolean or integer dtype")
 reduce_or_p = _reduction("reduce_or", np.bitwise_or.reduce, _BOOL_INT,
