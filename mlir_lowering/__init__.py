@@ -12,7 +12,7 @@ the known results of equations on zero-size arrays, which IREE never sees.  No I
 runtime code lives in this package.
 """
 # The rule modules fill LOWERING_RULES when imported.
-from . import call, control_flow, elementwise, indexing, linalg, reductions, sorting, structural  # noqa: F401, I001
+from . import call, control_flow, elementwise, indexing, linalg, reductions, sorting, structural  # noqa: F401
 from .lowering import LOWERING_RULES, LoweredModule, LoweringError, lower_graph
 
 __all__ = ["LOWERING_RULES", "LoweredModule", "LoweringError", "lower_graph"]
