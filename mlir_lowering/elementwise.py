@@ -56,7 +56,6 @@ _OPS = {
     ew.rsqrt_p: "stablehlo.rsqrt", ew.erf_p: "chlo.erf", ew.erf_inv_p: "chlo.erf_inv",
     ew.real_p: "stablehlo.real", ew.imag_p: "stablehlo.imag", ew.not_p: "stablehlo.not",
     ew.add_p: "stablehlo.add", ew.sub_p: "stablehlo.subtract", ew.mul_p: "stablehlo.multiply",
-    ew.div_p: "stablehlo.divide", ew.rem_p: "stablehlo.remainder",
     ew.atan2_p: "stablehlo.atan2", ew.and_p: "stablehlo.and", ew.or_p: "stablehlo.or",
     ew.xor_p: "stablehlo.xor", ew.shift_left_p: "stablehlo.shift_left",
     ew.shift_right_logical_p: "stablehlo.shift_right_logical",
@@ -65,6 +64,38 @@ _OPS = {
 }
 for _prim, _name in _OPS.items():
     LOWERING_RULES[_prim] = _op_rule(_name)
+
+
+def _narrow_int_division(rule):
+    """`rule` computing 8- and 16-bit integer division in 32 bits (IREE 3.13 cannot
+    compile 8-bit `arith.divui` for its baseline Vulkan target); the wrapped results
+    convert back exactly (INT8_MIN / -1 == INT8_MIN)."""
+    def widened(b: FunctionBuilder, x, y):
+        dtype = np.dtype(b.avals_out[0].dtype)
+        if dtype.kind not in "iu" or dtype.itemsize >= 4:
+            return rule(b, x, y)
+        wide = np.dtype(np.int32 if dtype.kind == "i" else np.uint32)
+        outer = b.avals_out
+        b.avals_out = [a.update(dtype=wide) for a in outer]
+        result = rule(b, b.convert(x, wide), b.convert(y, wide))
+        b.avals_out = outer
+        return b.convert(result, dtype)
+    return widened
+
+
+def _rem(b: FunctionBuilder, x, y):
+    """Signed integers: `x - y * (x / y)` (IREE 3.13's signed remainder on Vulkan gives
+    INT_MIN % 3 == 2: docs/iree_defects.md); the same values as `remainder`, including
+    x % 0 == x and INT_MIN % -1 == 0 in wrapping arithmetic. Others: `remainder`."""
+    if np.dtype(b.avals_out[0].dtype).kind != "i":
+        return _op_rule("stablehlo.remainder")(b, x, y)
+    x, y = _broadcast_scalars(b, (x, y))
+    quotient = b.emit("stablehlo.divide", x, y)
+    return b.emit("stablehlo.subtract", x, b.emit("stablehlo.multiply", y, quotient))
+
+
+LOWERING_RULES[ew.rem_p] = _narrow_int_division(_rem)
+LOWERING_RULES[ew.div_p] = _narrow_int_division(_op_rule("stablehlo.divide"))
 
 
 def _compare_rule(direction: str):
