@@ -76,6 +76,17 @@ class Executable:
         arguments = VmVariantList(len(args))
         for x in args:
             arguments.push_ref(x.ref if type(x) is HalBufferView else self.device.put(x).ref)
+        return self._invoke(arguments)
+
+    def call_buffers(self, buffers) -> tuple[HalBufferView, ...]:
+        """`self(*buffers)` for a sequence of `HalBufferView`s already on this device:
+        the dispatch fast path (no conversions, no checks beyond IREE's own)."""
+        arguments = VmVariantList(len(buffers))
+        for buffer in buffers:
+            arguments.push_ref(buffer.ref)
+        return self._invoke(arguments)
+
+    def _invoke(self, arguments: VmVariantList) -> tuple[HalBufferView, ...]:
         results = VmVariantList(1)
         try:
             with self._lock:
@@ -84,24 +95,6 @@ class Executable:
             self._raise_if_out_of_memory(error)
             raise
         if len(results) == 1:  # the common case, ~0.4 µs faster
-            return (results.get_as_object(0, HalBufferView),)
-        return tuple([results.get_as_object(i, HalBufferView) for i in range(len(results))])
-
-
-    def call_buffers(self, buffers) -> tuple[HalBufferView, ...]:
-        """`self(*buffers)` for a sequence of `HalBufferView`s already on this device:
-        the dispatch fast path (no conversions, no checks beyond IREE's own)."""
-        arguments = VmVariantList(len(buffers))
-        for buffer in buffers:
-            arguments.push_ref(buffer.ref)
-        results = VmVariantList(1)
-        try:
-            with self._lock:
-                self._context.invoke(self._function, arguments, results)
-        except RuntimeError as error:
-            self._raise_if_out_of_memory(error)
-            raise
-        if len(results) == 1:
             return (results.get_as_object(0, HalBufferView),)
         return tuple([results.get_as_object(i, HalBufferView) for i in range(len(results))])
 
