@@ -83,6 +83,10 @@ class UnsupportedTypeError(CompileError, TypeError):
     or Metal); raised before compiling, with the target and the reason."""
 
 
+class KnownCrashError(CompileError):
+    """A module refused before compiling: `target`'s compiler is known to crash on it."""
+
+
 # Operations a target's compiler crashes on (a segfault would end the process).
 KNOWN_COMPILER_CRASHES: dict[str, tuple[tuple[re.Pattern, str], ...]] = {
     "vulkan": ((re.compile(r'"stablehlo\.sort"\(%[^,)]+, '),
@@ -92,13 +96,13 @@ KNOWN_COMPILER_CRASHES: dict[str, tuple[tuple[re.Pattern, str], ...]] = {
 
 
 def check_known_crashes(mlir: str, target: str, name: str = "module") -> None:
-    """Raises `CompileError` before compiling a module that `target`'s compiler is known
-    to crash on (see `KNOWN_COMPILER_CRASHES`)."""
+    """Raises `KnownCrashError` before compiling a module that `target`'s compiler is
+    known to crash on (see `KNOWN_COMPILER_CRASHES`)."""
     for pattern, reason in KNOWN_COMPILER_CRASHES.get(target, ()):
         if pattern.search(mlir):
             message = (f"{name!r} cannot be compiled for target {target!r}: {reason}. "
                        "Run this computation on a CPU device.")
-            raise CompileError(message, [("error", message)], compile_flags(target))
+            raise KnownCrashError(message, [("error", message)], compile_flags(target))
 
 
 def check_element_types(mlir: str, target: str, name: str = "module") -> None:

@@ -34,6 +34,7 @@ from irax.runtime.compile_policy import program_driver, program_flags
 from irax.runtime.compiler import (
     CompileError,
     FlagsRejectedError,
+    KnownCrashError,
     UnsupportedTypeError,
 )
 
@@ -100,8 +101,8 @@ class Compiled:
                           zip(self.graph.consts, self.graph.graph.constvars)]
                 try:
                     vmfb = compile_cached(lowered.text, target, flags, name=self.name)
-                except (UnsupportedTypeError, FlagsRejectedError):
-                    raise
+                except (UnsupportedTypeError, KnownCrashError, FlagsRejectedError):
+                    raise  # refused, not failed: running op by op would meet the same
                 except CompileError as error:  # even with safer flags (compile_fallback)
                     executable, vmfb = OpByOp(self, error), b""
                 else:
