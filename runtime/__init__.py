@@ -44,6 +44,8 @@ from irax.runtime.device import (
     HipDevice,
     VulkanDevice,
     devices,
+    open_devices,
+    release_idle_devices,
     to_host,
     transfer_stats,
 )
@@ -78,7 +80,9 @@ __all__ = [
     "devices",
     "load",
     "load_executable",
+    "open_devices",
     "read_metadata",
+    "release_idle_devices",
     "reset_stats",
     "stats",
     "to_host",

@@ -55,7 +55,7 @@ import re
 import stat
 import struct
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -155,6 +155,22 @@ def reflection_attribute(metadata: dict) -> str:
 _instance_lock = threading.Lock()
 _instance: ireert.VmInstance | None = None
 _hal_devices: dict[str, ireert.HalDevice] = {}
+
+
+def open_device_uris() -> list[str]:
+    """The URIs of the devices `load` has opened (and not released) in this process."""
+    with _instance_lock:
+        return list(_hal_devices)
+
+
+def release_idle_devices(held: Iterable[ireert.HalDevice]) -> None:
+    """Forgets the accelerator devices that `load` opened by name or URI and that no
+    artefact in `held` runs on (runtime.device.release_idle_devices says why)."""
+    held_ids = {id(hal) for hal in held}
+    with _instance_lock:
+        for uri, hal in list(_hal_devices.items()):
+            if not uri.startswith(("local-sync", "local-task")) and id(hal) not in held_ids:
+                del _hal_devices[uri]
 
 
 def _vm_instance() -> ireert.VmInstance:
@@ -436,6 +452,11 @@ class Loaded:
             _leaf_paths(tree, arg_name, self._paths)
         self._lock = threading.Lock()
 
+    @property
+    def hal_device(self) -> ireert.HalDevice:
+        """The IREE HAL device it runs on."""
+        return self._hal
+
     def __repr__(self) -> str:
         return (f"<irax artefact {self.metadata.get('function', '?')}{self.signature} "
                 f"on {self.platform}>")
@@ -588,7 +609,7 @@ def _resolve_device(device) -> tuple[str, ireert.HalDevice]:
         hal_device = _hal_devices.get(uri)
         if hal_device is None:
             try:
-                hal_device = _hal_devices[uri] = ireert.get_device(uri)
+                hal_device = _hal_devices[uri] = ireert.get_device(uri, cache=False)
             except (ValueError, RuntimeError) as e:
                 raise ArtifactError(f"no {device!r} device is available here: {e}") from None
     return platform, hal_device

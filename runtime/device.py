@@ -19,6 +19,7 @@ import functools
 import os
 import re
 import threading
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import numpy as np
@@ -305,6 +306,50 @@ def _driver_problem(driver_name: str) -> str:
     except (RuntimeError, ValueError) as e:
         return f"is unavailable ({str(e).strip().splitlines()[0]})"
     return ""
+
+
+def release_idle_devices(in_use: Iterable[Device],
+                         held: Iterable[ireert.HalDevice] = ()) -> list[Device]:
+    """Releases the HAL device (and HAL module) of every accelerator device that is
+    neither in `in_use` nor one of the HAL devices in `held`; its next use creates it
+    again. CPU devices are kept: idle, they cost nothing.
+
+    Why: IREE's Vulkan driver keeps two threads polling while a device exists, and on
+    Mesa's lavapipe they keep two cores busy (docs/iree_defects.md, defect 16), which
+    slowed everything else in the process about threefold. `irax.clear_caches()` calls
+    this with every device that a live array or loaded program still uses: a buffer of a
+    released device must never meet a program of the device that replaces it.
+
+    Returns:
+      The devices released.
+    """
+    keep, held_ids = set(in_use), {id(hal) for hal in held}
+    released = []
+    with _lock:
+        for (driver, id_), hal in list(_hal_devices.items()):
+            if driver in _HOST_DRIVERS or id(hal) in held_ids:
+                continue
+            device = _DEVICE_CLASSES[_platform_of_driver(driver)](id_)
+            if device not in keep:
+                del _hal_devices[driver, id_]
+                _hal_modules.pop((driver, id_), None)
+                released.append(device)
+    return released
+
+
+def open_devices() -> list[Device]:
+    """The devices whose HAL device is open in this process now, e.g.
+    ``[CpuDevice(id=0), VulkanDevice(id=0, 'llvmpipe ...')]``."""
+    with _lock:
+        keys = sorted(_hal_devices)
+    return list(dict.fromkeys(_DEVICE_CLASSES[_platform_of_driver(driver)](id_)
+                              for driver, id_ in keys))
+
+
+def _platform_of_driver(driver: str) -> str:
+    if driver in _HOST_DRIVERS:
+        return "cpu"
+    return next(name for name, p in PLATFORMS.items() if p.driver == driver)
 
 
 class DeviceMemoryError(MemoryError, RuntimeError):

@@ -5,6 +5,7 @@ import os
 import pytest
 
 import irax
+from irax.runtime import artifact
 
 
 @pytest.fixture
@@ -39,6 +40,17 @@ def shared_compile_cache(tmp_path_factory):
 def private_cache_dir(shared_compile_cache):
     """The test run's compile cache (kept as a name for modules that ask for it)."""
     return shared_compile_cache
+
+
+@pytest.fixture(scope="module", autouse=True)
+def release_accelerators():
+    """After a module that opened an accelerator device, gives it back: on lavapipe an
+    open Vulkan device keeps two threads polling, which slowed every later test about
+    threefold (docs/iree_defects.md, defect 16)."""
+    yield
+    if (any(d.platform != "cpu" for d in irax.runtime.open_devices())
+            or any(not uri.startswith("local-") for uri in artifact.open_device_uris())):
+        irax.clear_caches()
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -173,3 +173,46 @@ def test_platform_from_environment():
                          env={**os.environ, "IRAX_PLATFORM": "vulkan"}, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["vulkan", "[2.0,", "2.0]"]
+
+
+def test_clear_caches_gives_back_an_idle_vulkan_device():
+    """lavapipe's open device keeps two threads polling (docs/iree_defects.md, defect
+    16): clear_caches releases it once nothing uses it, never while an array does."""
+    code = """
+import resource, time
+import numpy as np, irax
+def idle_cpu_seconds():
+    r0 = resource.getrusage(resource.RUSAGE_SELF); time.sleep(1)
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    return r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
+vk = irax.devices("vulkan")[0]
+double = irax.jit(lambda a: a * 2)
+x = irax.device_put(np.arange(4, dtype=np.float32), vk)
+y = double(x)
+irax.clear_caches()
+assert vk in irax.runtime.open_devices(), "released while arrays live on it"
+assert np.asarray(double(y)).tolist() == [0, 4, 8, 12]
+del x, y
+irax.clear_caches()
+assert vk not in irax.runtime.open_devices()
+spin = idle_cpu_seconds()
+assert spin < 0.5, f"{spin:.2f} s of CPU in 1 s idle after release"
+z = double(irax.device_put(np.ones(2, np.float32), vk))
+assert z.device == vk and np.asarray(z).tolist() == [2, 2]
+del z
+loaded = irax.runtime.load(irax.export(double, np.ones(2, np.float32), target="vulkan").vmfb,
+                           device="vulkan")
+assert loaded(np.ones(2, np.float32)).tolist() == [2, 2]
+irax.clear_caches()
+assert irax.runtime.artifact.open_device_uris() == ["vulkan"], "released under an artefact"
+del loaded
+irax.clear_caches()
+assert irax.runtime.artifact.open_device_uris() == []
+assert all(d.platform == "cpu" for d in irax.runtime.open_devices())
+spin = idle_cpu_seconds()
+assert spin < 0.5, f"{spin:.2f} s of CPU in 1 s idle after the artefact's release"
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False, timeout=300)
+    assert out.returncode == 0 and out.stdout.split() == ["ok"], out.stderr

@@ -10,6 +10,7 @@ transformed Graph, so `grad(jit(f))` and `vmap(jit(f))` run compiled programs, a
 `jit` equation inside another jitted program is inlined by the lowering.
 """
 import functools
+import gc
 import sys
 import threading
 import time
@@ -27,7 +28,8 @@ from irax.core.tensor import ArrayImpl, BufferArray
 from irax.core.trace import Tracer, concrete_values_evaluate, no_transform_active
 from irax.mlir_lowering import LoweredModule, lower_graph
 from irax.mlir_lowering.properties import program_properties
-from irax.runtime import Device, compile_cached, load_executable
+from irax.runtime import Device, Executable, Loaded, compile_cached, load_executable
+from irax.runtime.artifact import release_idle_devices as release_idle_artifact_devices
 from irax.runtime.cache import default_cache
 from irax.runtime.compile_fallback import CompileFallbackWarning
 from irax.runtime.compile_policy import program_driver, program_flags
@@ -37,6 +39,7 @@ from irax.runtime.compiler import (
     KnownCrashError,
     UnsupportedTypeError,
 )
+from irax.runtime.device import release_idle_devices
 
 from . import loaded_programs
 from .device_eval import clear_kernels, computation_device, device_buffer, stored_graph
@@ -311,6 +314,23 @@ def clear_caches() -> None:
     clear_kernels()
     loaded_programs.clear()
     default_cache().clear_memory()
+    _release_idle_devices()
+
+
+def _release_idle_devices() -> None:
+    """Gives back the accelerator devices that no live array or loaded program uses
+    (runtime.device.release_idle_devices says why). Found by one scan of the heap:
+    `clear_caches` is rare, and arrays keep no registry of their own."""
+    gc.collect()
+    in_use, held = set(), []
+    for obj in gc.get_objects():
+        kind = type(obj)
+        if kind is BufferArray or kind is Executable:
+            in_use.add(obj.device)
+        elif kind is Loaded:
+            held.append(obj.hal_device)
+    release_idle_devices(in_use, held)
+    release_idle_artifact_devices(held)
 
 
 def _fast_key(args) -> tuple | None:
