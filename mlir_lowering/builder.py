@@ -83,6 +83,19 @@ def _dense_literal(value: np.ndarray) -> str:
     return f"[{', '.join(_dense_literal(v) for v in value)}]"
 
 
+def dense_attribute(value, aval) -> str:
+    """`value` (an array of `aval`'s shape) as an exact `dense<...> : tensor<...>`
+    attribute: raw little-endian hex for numbers (compact, bit-exact), a literal for
+    bool and empty arrays."""
+    array = np.asarray(value, aval.dtype)
+    if array.dtype == np.bool_ or array.size == 0:
+        text = _dense_literal(array)
+    else:
+        data = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes()
+        text = f'"0x{data.hex().upper()}"'
+    return f"dense<{text}> : {tensor_type(aval)}"
+
+
 def scalar_aval(dtype) -> ShapedArray:
     """The aval of a rank-0 array of `dtype` (region arguments, init values)."""
     return ShapedArray((), dtype)

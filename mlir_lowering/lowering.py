@@ -8,14 +8,14 @@ primitives).  Every op carries the location of the user's line that traced its
 equation, so IREE's diagnostics point there.
 """
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
 
 from ..core.graph import ClosedGraph, Eqn, Graph, Literal
 from ..core.primitive import Primitive
-from .builder import FunctionBuilder, Value, tensor_type
+from .builder import FunctionBuilder, Value, dense_attribute, tensor_type
 from .fusion_barriers import FusionChunks
 from .zero_size import lower_zero_size
 
@@ -58,13 +58,21 @@ class LoweredModule(NamedTuple):
     hoisted: tuple = ()
 
 
-def lower_graph(graph: Graph | ClosedGraph, name: str = "main") -> LoweredModule:
-    """Lowers a Graph to a StableHLO module whose `@main` takes the graph's constvars
-    (the captured arrays: the caller passes them) and then its invars.
+def lower_graph(graph: Graph | ClosedGraph, name: str = "main", *,
+                consts: Sequence | None = None, module_attributes: str = "",
+                function_attributes: str = "") -> LoweredModule:
+    """Lowers a Graph to a verified StableHLO module. Its `@main` takes the graph's
+    constvars (the captured arrays: the caller passes them) and then its invars, or,
+    with `consts`, its invars only.
 
     Args:
-      graph: a Graph or ClosedGraph (only the graph is used: consts are arguments).
+      graph: a Graph or ClosedGraph (its consts are used only as `consts` says).
       name: the module's name (characters outside [A-Za-z0-9_] become `_`).
+      consts: values of the constvars to embed in the module (an exported artefact
+        runs on its own). Constants the lowering hoists (`LoweredModule.hoisted`)
+        then become mutable `util.global`s: IREE cannot fold them either.
+      module_attributes, function_attributes: attribute entries (``name = value``,
+        comma separated) for the module and for `@main`.
 
     Returns:
       A LoweredModule whose text has been parsed and verified by MLIR.
@@ -87,14 +95,25 @@ def lower_graph(graph: Graph | ClosedGraph, name: str = "main") -> LoweredModule
     name = re.sub(r"\W", "_", name, flags=re.ASCII)
     name = name if re.match(r"[A-Za-z_]", name) else f"m_{name}"
     b = FunctionBuilder(hoist_constants=True)
-    args = [b.fresh(v.aval) for v in (*graph.constvars, *graph.invars)]
-    outs = lower_eqns(b, graph, args)
+    if consts is None:
+        args = [b.fresh(v.aval) for v in (*graph.constvars, *graph.invars)]
+        outs = lower_eqns(b, graph, args)
+    else:
+        embedded = [b.op("stablehlo.constant", [], [var.aval.strip_weak_type()],
+                         {"value": dense_attribute(value, var.aval)})[0]
+                    for value, var in zip(consts, graph.constvars)]
+        args = [b.fresh(v.aval) for v in graph.invars]
+        outs = lower_eqns(b, graph, embedded + args)
     b.op("func.return", outs, [])
-    args = [v for v, _ in b.hoisted] + args
-    text = _assemble(name, b, args, outs, with_locations=True)
-    _verify(text, lambda: _assemble(name, b, args, outs, with_locations=False), b)
-    return LoweredModule(text, name, tuple(v.aval for v in args),
-                         tuple(v.aval for v in outs), tuple(a for _, a in b.hoisted))
+    module = _Module(name, b, args, outs, module_attributes, function_attributes,
+                     globals_=consts is not None)
+    if consts is None:
+        module.args = [v for v, _ in b.hoisted] + args
+    text = module.text(with_locations=True)
+    _verify(text, lambda: module.text(with_locations=False), module.header_lines, b)
+    hoisted = () if consts is not None else tuple(a for _, a in b.hoisted)
+    return LoweredModule(text, name, tuple(v.aval for v in module.args),
+                         tuple(v.aval for v in outs), hoisted)
 
 
 def lower_eqns(b: FunctionBuilder, graph: Graph, args) -> list[Value]:
@@ -194,18 +213,39 @@ def _where(eqn: Eqn | None) -> str:
     return (eqn.source_info if eqn is not None and eqn.source_info else "<unknown location>")
 
 
-def _assemble(name: str, b: FunctionBuilder, args, outs, with_locations: bool) -> str:
-    params = ", ".join(f"{a.name}: {tensor_type(a.aval)}" for a in args)
-    results = ", ".join(tensor_type(o.aval) for o in outs)
-    lines = [f"module @{name} {{", f"  func.func public @main({params}) -> ({results}) {{",
-             *b.render(with_locations), "  }", "}"]
-    return "\n".join(lines) + "\n"
+class _Module:
+    """The text around a lowered body: the module, its globals (hoisted constants of
+    a module with embedded constants) and the `@main` signature."""
+
+    def __init__(self, name, b: FunctionBuilder, args, outs, module_attributes: str,
+                 function_attributes: str, globals_: bool):
+        self.name, self.b, self.args, self.outs = name, b, args, outs
+        self.module_attributes = module_attributes
+        self.function_attributes = function_attributes
+        self.globals = [(f"@hoisted{i}", value, array)
+                        for i, (value, array) in enumerate(b.hoisted)] if globals_ else []
+        self.header_lines = 2 + 2 * len(self.globals)
+
+    def text(self, with_locations: bool) -> str:
+        params = ", ".join(f"{a.name}: {tensor_type(a.aval)}" for a in self.args)
+        results = ", ".join(tensor_type(o.aval) for o in self.outs)
+        module_attrs = (f" attributes {{{self.module_attributes}}}"
+                        if self.module_attributes else "")
+        function_attrs = (f" attributes {{{self.function_attributes}}}"
+                          if self.function_attributes else "")
+        declarations = [f"  util.global private mutable {symbol} = "
+                        f"{dense_attribute(array, value.aval)}"
+                        for symbol, value, array in self.globals]
+        loads = [f'    {value.name} = "util.global.load"() {{global = {symbol}}} : '
+                 f"() -> {tensor_type(value.aval)}" for symbol, value, _ in self.globals]
+        lines = [f"module @{self.name}{module_attrs} {{", *declarations,
+                 f"  func.func public @main({params}) -> ({results}){function_attrs} {{",
+                 *loads, *self.b.render(with_locations), "  }", "}"]
+        return "\n".join(lines) + "\n"
 
 
-_HEADER_LINES = 2  # `module` and `func.func` come before the first body line
-
-
-def _verify(text: str, plain_text: Callable[[], str], b: FunctionBuilder) -> None:
+def _verify(text: str, plain_text: Callable[[], str], header_lines: int,
+            b: FunctionBuilder) -> None:
     """Parses and verifies `text`; on failure, names the equations at fault."""
     from iree.compiler import ir  # imported when compiling: irax imports without it
     with ir.Context():
@@ -218,16 +258,16 @@ def _verify(text: str, plain_text: Callable[[], str], b: FunctionBuilder) -> Non
         try:
             ir.Module.parse(plain_text())
         except ir.MLIRError as err:
-            problems = [_explain(d, b) for d in err.error_diagnostics]
+            problems = [_explain(d, header_lines, b) for d in err.error_diagnostics]
             message = "\n".join(p for p in problems if p) or message
     raise LoweringError(f"lowering produced invalid StableHLO:\n{message}")
 
 
-def _explain(diagnostic, b: FunctionBuilder) -> str:
+def _explain(diagnostic, header_lines: int, b: FunctionBuilder) -> str:
     match = re.fullmatch(r'loc\("-":(\d+):\d+\)', str(diagnostic.location))
     if not match:
         return f"{diagnostic.location}: {diagnostic.message}"
-    index = int(match.group(1)) - 1 - _HEADER_LINES
+    index = int(match.group(1)) - 1 - header_lines
     line = b.lines[index] if 0 <= index < len(b.lines) else None
     if line is None or line.eqn is None:
         return diagnostic.message

@@ -22,8 +22,7 @@ from irax.core.aval import ShapedArray
 from irax.core.callables import callable_name
 from irax.core.config import config
 from irax.core.graph_trace import abstractify
-from irax.mlir_lowering.builder import FunctionBuilder, tensor_type
-from irax.mlir_lowering.lowering import lower_eqns
+from irax.mlir_lowering import lower_graph
 from irax.runtime.artifact import (
     FORMAT,
     METADATA_VERSION,
@@ -259,35 +258,15 @@ def _describe(tree, path: str):
 
 
 def _module_text(closed, name: str, targets, metadata: dict) -> str:
-    """`module @name { func.func public @main(args) }` with the consts embedded."""
-    graph = closed.graph
-    b = FunctionBuilder()
-    args = [b.fresh(v.aval) for v in graph.invars]
-    consts = [_constant(b, value, var.aval) for value, var in
-              zip(closed.consts, graph.constvars)]
-    outs = lower_eqns(b, graph, consts + args)
-    b.op("func.return", outs, [])
+    """`module @m_<name> { func.func public @main(args) }` with the consts embedded,
+    the target devices and the metadata attached; verified, with every workaround of
+    `jit`'s lowering (the same `lower_graph`)."""
     devices = [f'#hal.device.alias<"{_DEVICE_ALIASES[t]}"> : !hal.device' for t in targets]
     device = (devices[0] if len(devices) == 1
               else f"#hal.device.select<[{', '.join(devices)}]> : !hal.device")
-    module_name = re.sub(r"\W", "_", name, flags=re.ASCII)
-    params = ", ".join(f"{a.name}: {tensor_type(a.aval)}" for a in args)
-    results = ", ".join(tensor_type(o.aval) for o in outs)
-    lines = [f"module @m_{module_name} attributes {{hal.device.targets = [{device}]}} {{",
-             (f"  func.func public @main({params}) -> ({results}) attributes "
-              f"{{{reflection_attribute(metadata)}}} {{"),
-             *b.render(with_locations=True), "  }", "}"]
-    return "\n".join(lines) + "\n"
-
-
-def _constant(b: FunctionBuilder, value, aval: ShapedArray):
-    """A captured array as a constant: raw little-endian hex (exact, compact)."""
-    array = np.asarray(value, aval.dtype)
-    if array.dtype == np.bool_ or array.size == 0:
-        return b.constant(array)
-    data = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes()
-    return b.op("stablehlo.constant", [], [aval.strip_weak_type()],
-                {"value": f'dense<"0x{data.hex().upper()}"> : {tensor_type(aval)}'})[0]
+    return lower_graph(closed, f"m_{name}", consts=closed.consts,
+                       module_attributes=f"hal.device.targets = [{device}]",
+                       function_attributes=reflection_attribute(metadata)).text
 
 
 def _check_dtypes(text: str, targets, name: str) -> None:
