@@ -31,17 +31,21 @@ The module's public function ``main`` carries irax's metadata as IREE reflection
 
     {"format": "irax.export", "version": 1, "irax_version": ..., "iree_version": ...,
      "function": "predict", "targets": ["cpu", "vulkan"], "cpu_features": "portable",
-     "arg_names": ["params", "x"], "in_tree": ..., "in_leaves": [[shape, dtype], ...],
-     "out_tree": ..., "out_leaves": [...], "static_args": {"2": "repr"}}
+     "arg_names": ["params", "x"], "in_tree": ...,
+     "in_leaves": [[shape, dtype(, storage)], ...], "out_tree": ...,
+     "out_leaves": [...], "static_args": {"2": "repr"}}
 
 Trees are JSON: ``"*"`` a leaf, ``null`` None, ``{"tuple": [...]}``,
 ``{"list": [...]}``, ``{"dict": [[key, child], ...]}`` (children in flattening
 order) and ``{"custom": ["module.Type", [...]]}`` for namedtuples and registered
 pytree classes, which come back from a loaded artefact as plain tuples of
 their children (the runtime cannot rebuild classes it does not import). Dtypes are
-NumPy names from `DTYPES`; every leaf must agree with the module's reflected ABI
-declaration (``iree.abi.declaration``), and every result buffer with its leaf (shape,
-element type, byte size) before it is read.
+NumPy names from `DTYPES`. A leaf may name a third dtype, the one the module carries
+it as: artefacts that run on Vulkan take and return 8- and 16-bit leaves widened to
+32 bits (IREE's default SPIR-V target loses the tail of narrower buffers), and the
+loader converts. Every leaf must agree with the module's reflected ABI declaration
+(``iree.abi.declaration``), and every result buffer with its leaf (shape, element
+type, byte size) before it is read.
 
     f = load("predict.vmfb", device="cpu")
     f(params, x)              # the exported pytree structure, NumPy arrays out
@@ -91,9 +95,12 @@ class ArtifactError(ValueError):
 
 
 class LeafSpec(NamedTuple):
-    """The shape and dtype (a NumPy dtype name) of one array of a signature."""
+    """The shape and dtype (a NumPy dtype name) of one array of a signature, and the
+    dtype the module carries it as (`storage`: wider for 8- and 16-bit leaves of
+    artefacts that run on Vulkan; the loader converts)."""
     shape: tuple
     dtype: str
+    storage: str
 
     def __str__(self) -> str:
         return f"{self.dtype}[{','.join(map(str, self.shape))}]"
@@ -139,7 +146,7 @@ def _tree_str(tree, leaves) -> str:
 def signature_from_metadata(metadata: dict) -> Signature:
     """The `Signature` a metadata dict describes."""
     def leaves(entries):
-        return tuple(LeafSpec(tuple(shape), dtype) for shape, dtype in entries)
+        return tuple(LeafSpec(tuple(entry[0]), entry[1], entry[-1]) for entry in entries)
     return Signature(tuple(metadata["arg_names"]), metadata["in_tree"],
                      leaves(metadata["in_leaves"]), metadata["out_tree"],
                      leaves(metadata["out_leaves"]))
@@ -323,11 +330,13 @@ def _check_metadata(metadata: dict, name: str) -> None:
         if not isinstance(value, list):
             fail(f"{field} must be a list")
         for leaf in value:
-            if not (isinstance(leaf, list) and len(leaf) == 2 and isinstance(leaf[0], list)
+            if not (isinstance(leaf, list) and len(leaf) in (2, 3)
+                    and isinstance(leaf[0], list)
                     and all(type(d) is int and 0 <= d < 2**62 for d in leaf[0])):
-                fail(f"{field} entry {leaf!r} is not [shape, dtype]")
-            if leaf[1] not in DTYPES:
-                fail(f"{field} dtype {leaf[1]!r} is not one of {DTYPES}")
+                fail(f"{field} entry {leaf!r} is not [shape, dtype(, storage dtype)]")
+            for dtype in leaf[1:]:
+                if dtype not in DTYPES:
+                    fail(f"{field} dtype {dtype!r} is not one of {DTYPES}")
         return value
 
     strings("targets")
@@ -401,7 +410,7 @@ def _check_against_abi(metadata: dict, declaration: str | None, name: str) -> No
                              _MLIR_DTYPES.get(element, element)))
     for kind, field in (("input", "in_leaves"), ("output", "out_leaves")):
         declared = [list(v) for v in values[kind]]
-        if declared != [list(leaf) for leaf in metadata[field]]:
+        if declared != [[leaf[0], leaf[-1]] for leaf in metadata[field]]:
             raise ArtifactError(
                 f"{name!r}: the irax metadata does not match the module's own signature: "
                 f"metadata {field} {metadata[field]}, module {kind}s {declared} (from "
@@ -438,7 +447,8 @@ class Loaded:
         self.name = name
         self._hal = hal_device
         self._dtypes = [_numpy_dtype(leaf.dtype) for leaf in self.signature.in_leaves]
-        self._out_dtypes = [_numpy_dtype(leaf.dtype) for leaf in self.signature.out_leaves]
+        self._in_storage = [_numpy_dtype(leaf.storage) for leaf in self.signature.in_leaves]
+        self._out_storage = [_numpy_dtype(leaf.storage) for leaf in self.signature.out_leaves]
         instance = _vm_instance()
         try:
             self._context = ireert.VmContext(
@@ -475,8 +485,8 @@ class Loaded:
         count = len(self.signature.out_leaves)
         try:
             arguments = ireert.VmVariantList(len(arrays))
-            for array in arrays:
-                arguments.push_ref(self._put(array).ref)
+            for array, storage in zip(arrays, self._in_storage):
+                arguments.push_ref(self._put(array.astype(storage, copy=False)).ref)
             results = ireert.VmVariantList(count)
             with self._lock:
                 self._context.invoke(self._function, arguments, results)
@@ -520,7 +530,7 @@ class Loaded:
     def _to_host(self, index: int, view: ireert.HalBufferView) -> np.ndarray:
         """Result `index` as a NumPy array, once its shape, element type and byte size
         are checked against the signature (a mismatch would read past the buffer)."""
-        spec, dtype = self.signature.out_leaves[index], self._out_dtypes[index]
+        spec, dtype = self.signature.out_leaves[index], self._out_storage[index]
         buffer = view.get_buffer()
         nbytes = math.prod(spec.shape) * dtype.itemsize
         expected = _element_class(ireert.array_interop.map_dtype_to_element_type(dtype))
@@ -535,7 +545,7 @@ class Loaded:
         mapping = int(ireert.BufferUsage.MAPPING_SCOPED)
         if (int(buffer.memory_type()) & visible == visible
                 and int(buffer.allowed_usage()) & mapping == mapping):
-            return np.array(view.map().asarray(spec.shape, dtype))
+            return _logical(view.map().asarray(spec.shape, dtype), spec)
         # Device memory (GPUs, lavapipe): copy through a host-visible staging buffer.
         staging = self._hal.allocator.allocate_buffer(
             memory_type=ireert.MemoryType.HOST_LOCAL | ireert.MemoryType.DEVICE_VISIBLE,
@@ -547,7 +557,7 @@ class Loaded:
                              wait_semaphores=ireert.HalFence.create_at(semaphore, 0),
                              signal_semaphores=ireert.HalFence.create_at(semaphore, 1))
         ireert.HalFence.create_at(semaphore, 1).wait()
-        return np.array(staging.map().asarray(spec.shape, dtype))
+        return _logical(staging.map().asarray(spec.shape, dtype), spec)
 
 
 def load(path: str | os.PathLike | bytes, device="cpu") -> Loaded:
@@ -711,6 +721,13 @@ def _checked_array(x, spec: LeafSpec, dtype: np.dtype, path: str) -> np.ndarray:
         raise ArtifactError(f"argument {path}: expected {spec}, got "
                             f"{array.dtype.name}[{','.join(map(str, array.shape))}]")
     return np.ascontiguousarray(array) if array.ndim else array
+
+
+def _logical(mapped: np.ndarray, spec: LeafSpec) -> np.ndarray:
+    """A copy of a mapped result, in the leaf's own dtype when the module carries it
+    wider (bool from 0/1 words, narrow integers from their exact wide values)."""
+    return mapped.astype(_numpy_dtype(spec.dtype)) if spec.storage != spec.dtype else (
+        np.array(mapped))
 
 
 def _element_class(element_type) -> tuple[int, int]:

@@ -27,7 +27,7 @@ class BatchInfo(NamedTuple):
 class BatchTracer(Tracer):
     """A value of one more dimension than it appears to have (`batch_dim`)."""
 
-    __slots__ = ("val", "batch_dim")
+    __slots__ = ("batch_dim", "val")
 
     def __init__(self, trace, val, batch_dim):
         self._trace = trace

@@ -124,20 +124,25 @@ def device_buffer(x, aval: ShapedArray, device: Device):
     return device.put(np.asarray(x, device.storage_dtype(aval.dtype)))
 
 
-def stored_graph(closed: ClosedGraph, device: Device) -> ClosedGraph:
+def stored_graph(closed: ClosedGraph, device: Device,
+                 consts_as_arguments: bool = True) -> ClosedGraph:
     """`closed` with its arguments and results in `device.storage_dtype`s, converted to
     and from the program's own dtypes at its boundary (the same graph on most devices).
-    Consts become leading arguments, as `lower_graph` passes them."""
+    Consts become leading arguments, as `lower_graph` passes them, unless
+    `consts_as_arguments` is False (an exported module embeds them)."""
     graph = closed.graph
-    params = [*graph.constvars, *graph.invars]
+    params = [*graph.constvars, *graph.invars] if consts_as_arguments else graph.invars
     if all(device.storage_dtype(v.aval.dtype) == v.aval.dtype
            for v in (*params, *graph.outvars)):
         return closed
-    num_consts = len(graph.constvars)
 
     def converted(*stored):
         args = [_convert(x, v.aval.dtype) for x, v in zip(stored, params)]
-        outs = eval_graph(graph, args[:num_consts], args[num_consts:])
+        if consts_as_arguments:
+            num_consts = len(graph.constvars)
+            outs = eval_graph(graph, args[:num_consts], args[num_consts:])
+        else:
+            outs = eval_graph(graph, closed.consts, args)
         return [_convert(o, device.storage_dtype(o.aval.dtype)) for o in outs]
 
     avals = [ShapedArray(v.aval.shape, device.storage_dtype(v.aval.dtype), v.aval.weak_type)
