@@ -40,18 +40,12 @@ def _compile_into_a_private_cache(private_cache_dir):
 # programs of their own (COMPILE_ERRORS); the others share their family's program.
 _F32, _BOTH = ("float32",), PRECISIONS
 COMPILE_ERRORS = set()
-_SIGNED_ZERO_TIE = (
-    "max/min of +0.0 and -0.0: eager (NumPy) returns the second operand, compiled orders "
-    "-0.0 < +0.0 (maximum(0.0, -0.0) is -0.0 eager, 0.0 compiled)")
 _POW = (
     "pow: (-inf) ** y for non-integer y is NaN compiled (inf for y > 0, 0 for y < 0 eager); "
     "x ** +-inf for x < 0 takes x's sign ((-2) ** inf = -inf, (-0.5) ** inf = -0.0); "
     "(-1) ** nan = 1 (NaN eager); and 2 ** 100 is off by 2e-6 in float32, "
     "100 ** 100 by 2e-14 in float64")
 KNOWN_DISCREPANCIES = [
-    (["getitem:traced_out_of_bounds"], _BOTH,
-     ("eager x[:, jnp.array(10)] takes a concrete 0-d index array for a static int and raises "
-      "IndexError; traced it is clamped (JAX clamps in both cases)")),
     (["exp:special", "logaddexp:special"], _F32,
      ("subnormal float32 results are flushed to zero: exp(-100) = 0 (3.8e-44 eager), "
       "logaddexp(0, -100) = 0")),
@@ -66,13 +60,6 @@ KNOWN_DISCREPANCIES = [
     (["arctan2", "atan2", "arctan2:broadcast"], _F32,
      ("IREE's float32 atan2 is off by up to 4e-6 relative (~35 ulp): arctan2(1.4693588, "
       "2.2697546) = 0.5745184, correctly rounded 0.5745204")),
-    (["round:complex"], _BOTH,
-     ("eager lax.complex(x, y) computes x + 1j * y, which turns an imaginary -0.0 into +0.0: "
-      "round(-0.3 - 0.3j) is -0 + 0j eager, -0 - 0j compiled (and in NumPy)")),
-    (["sign:special"], _BOTH,
-     "sign(-0.0) is +0.0 eager (NumPy), -0.0 compiled (stablehlo.sign, as in JAX)"),
-    (["maximum:special", "minimum:special", "fmax:special", "fmin:special"], _BOTH,
-     _SIGNED_ZERO_TIE),
     (["power:special", "float_power:special"], _BOTH, _POW),
 ]
 XFAIL = {(name, precision): reason for names, precisions, reason in KNOWN_DISCREPANCIES

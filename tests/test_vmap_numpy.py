@@ -165,24 +165,15 @@ def _applicable(name: str, variant: str) -> bool:
         not any(isinstance(x, np.ndarray) for x in leaves) and len(leaves) > 1)
 
 
-# Cases whose eager loop differs from JAX: strict xfails.
-EAGER_XFAIL = {
-    "getitem:traced_out_of_bounds": (
-        "the loop's eager x[:, i] takes a concrete 0-d index array i = 10 for a static int and "
-        "raises IndexError; mapped (traced) it is clamped, as JAX does in both cases"),
-}
 # float32 in every variant; float64 (x64) with the batch axis last.
 EAGER_RUNS = [(v, "float32") for v in VARIANTS] + [("axis-1", "float64")]
 
 
 def _eager_params():
     for name in CASES:
-        reason = EAGER_XFAIL.get(name)
-        marks = [pytest.mark.xfail(strict=True, raises=IndexError, reason=reason)
-                 ] if reason else []
         for variant, precision in EAGER_RUNS:
             if _applicable(name, variant):
-                yield pytest.param(name, variant, precision, marks=marks,
+                yield pytest.param(name, variant, precision,
                                    id=f"{name}-{variant}-{precision}")
 
 

@@ -17,7 +17,7 @@ from irax.core.errors import ConcretizationTypeError
 from irax.core.primitives import elementwise as ew
 from irax.core.primitives import indexing as gs
 from irax.core.primitives import structural as st
-from irax.core.tensor import ArrayImpl, Tensor, numpy_tensor
+from irax.core.tensor import Tensor, numpy_tensor
 
 from . import util
 from .ufuncs import clip, divide, power, remainder, where
@@ -73,9 +73,9 @@ def _classify(name: str, item) -> _Entry:
         return _Entry("bool", bool(mask)) if not mask.ndim else _Entry("mask", mask)
     if not dtypes.is_integer(item.dtype):
         raise TypeError(f"{name}: indices must have integer or boolean type, got {item.dtype}")
-    if item.ndim:
-        return _Entry("array", item)
-    return _Entry("int", int(item)) if isinstance(item, ArrayImpl) else _Entry("dyn", item)
+    # A 0-d array, concrete or traced, indexes dynamically (clamped), as in JAX; only
+    # Python and NumPy integer scalars are static.
+    return _Entry("array", item) if item.ndim else _Entry("dyn", item)
 
 
 def _normalize(name: str, x: Tensor, index, static_ints: bool):

@@ -141,7 +141,34 @@ def _sign(x):
     if x.dtype.kind == "c":
         mag = np.abs(x)
         return np.where(mag == 0, 0, x / np.where(mag == 0, 1, mag)).astype(x.dtype)
+    if x.dtype.kind == "f":  # sign(-0.0) is -0.0 (stablehlo.sign, JAX); NumPy's is +0.0
+        return np.where(x == 0, x, np.sign(x)).astype(x.dtype)
     return np.sign(x)
+
+
+def _zero_ordered(extremum, negative_wins: bool):
+    """NumPy's maximum / minimum with -0.0 < +0.0, as IEEE 754's maximum and minimum
+    (and StableHLO, and JAX) order them: max(0.0, -0.0) is 0.0 whichever comes first."""
+    def fn(x, y):
+        out = extremum(x, y)
+        if x.dtype.kind != "f":
+            return out
+        ties = (x == 0) & (y == 0)
+        if not np.any(ties):
+            return out
+        signs = np.signbit(x) | np.signbit(y) if negative_wins else (
+            np.signbit(x) & np.signbit(y))
+        zero = np.where(signs, -0.0, 0.0).astype(x.dtype)
+        return np.where(ties, zero, out).astype(x.dtype)
+    return fn
+
+
+def _complex(x, y):
+    """x + iy, signs of zeros kept (x + 1j * y turns an imaginary -0.0 into +0.0)."""
+    x, y = np.broadcast_arrays(x, y)
+    out = np.empty(x.shape, dtypes.complex_dtype_for(x.dtype))
+    out.real, out.imag = x, y
+    return out
 
 
 def _unary(name, fn, kinds=INEXACT_KINDS, out_dtype=None):
@@ -194,8 +221,8 @@ mul_p = _binary("mul", np.multiply)
 div_p = _binary("div", _int_div)
 rem_p = _binary("rem", _rem, NUMERIC_KINDS)
 pow_p = _binary("pow", np.power, INEXACT_KINDS)
-max_p = _binary("max", np.maximum, ALL_KINDS)
-min_p = _binary("min", np.minimum, ALL_KINDS)
+max_p = _binary("max", _zero_ordered(np.maximum, negative_wins=False), ALL_KINDS)
+min_p = _binary("min", _zero_ordered(np.minimum, negative_wins=True), ALL_KINDS)
 atan2_p = _binary("atan2", np.arctan2, FLOAT_KINDS)
 and_p = _binary("and", np.bitwise_and, "biu")
 or_p = _binary("or", np.bitwise_or, "biu")
@@ -210,8 +237,7 @@ lt_p = _binary("lt", np.less, "biuf", _bool_out)
 le_p = _binary("le", np.less_equal, "biuf", _bool_out)
 gt_p = _binary("gt", np.greater, "biuf", _bool_out)
 ge_p = _binary("ge", np.greater_equal, "biuf", _bool_out)
-complex_p = _binary("complex", lambda x, y: (x + 1j * y).astype(dtypes.complex_dtype_for(
-    x.dtype)), FLOAT_KINDS, dtypes.complex_dtype_for)
+complex_p = _binary("complex", _complex, FLOAT_KINDS, dtypes.complex_dtype_for)
 
 # The n-ary elementwise primitives by name (irax.numpy's ufuncs, tests).
 UNARY = {p.name: p for p in (
