@@ -74,18 +74,20 @@ def odd(name: str):
 
 def power(b: FunctionBuilder, x: Value, y: Value) -> Value:
     """C's pow from |x| ** y: negated for a negative x (sign bit set) and an odd
-    integer y; NaN for x < 0 and a non-integer y; 1 where y == 0, x == 1, or |x| == 1
-    and y is infinite."""
+    (finite) integer y; NaN for a finite x < 0 and a non-integer y; 1 where y == 0,
+    x == 1, or |x| == 1 and y is infinite (a NaN y stays NaN for x == -1)."""
     zero, one = _const(b, 0, x), _const(b, 1, x)
     magnitude = b.emit("stablehlo.power", absolute(b, x), y)
     integer = b.compare(b.emit("stablehlo.floor", y), y, "EQ")
-    odd = _both(b, integer, b.compare(b.emit("stablehlo.remainder", y, _const(b, 2, x)),
-                                      zero, "NE"))
+    odd = _both(b, _both(b, integer, _is_finite(b, y)), b.compare(
+        b.emit("stablehlo.remainder", y, _const(b, 2, x)), zero, "NE"))
     out = b.select(_both(b, odd, _sign_bit(b, x)), b.emit("stablehlo.negate", magnitude),
                    magnitude)
-    not_real = _both(b, b.compare(x, zero, "LT"), _not(b, integer))
+    not_real = _both(b, _both(b, b.compare(x, zero, "LT"), _is_finite(b, x)),
+                     _not(b, integer))
     out = b.select(not_real, _const(b, np.nan, x), out)
-    unit_base = _both(b, b.compare(absolute(b, x), one, "EQ"), _not(b, _is_finite(b, y)))
+    infinite_y = b.compare(absolute(b, y), _const(b, np.inf, y), "EQ")
+    unit_base = _both(b, b.compare(absolute(b, x), one, "EQ"), infinite_y)
     return b.select(_either(b, b.compare(y, zero, "EQ"), b.compare(x, one, "EQ"), unit_base),
                     one, out)
 
@@ -287,3 +289,63 @@ cos = _float32_trig(_cos)
 tan = _float32_trig(_tan)
 """float32 tangent (float16 and bfloat16 through float32) as sin r / cos r after the
 reduction, within ~3 ulp everywhere."""
+
+
+def atan2(b: FunctionBuilder, y: Value, x: Value) -> Value:
+    """float32 atan2 (float16 and bfloat16 through float32), within ~2 ulp, with C's
+    special values; IREE's is off by up to ~35 ulp and NaN at (±0, ±0) and (±inf, ±inf).
+
+    atan(r) of r = min(|x|, |y|) / max(|x|, |y|) in [0, 1] by Cephes' atanf (r above
+    tan(pi/8) reduced through atan(r) = pi/4 + atan((r - 1) / (r + 1))), then the octant
+    and quadrant: pi/2 - a where |y| > |x|, pi - a where x's sign bit is set, and y's
+    sign. Both zero reads r = 0 and both infinite r = 1, which gives C's 0, pi, pi/4
+    and 3pi/4; a NaN operand stays NaN.
+    """
+    if y.dtype != dtypes.float32:
+        wide = atan2(b, b.convert(y, dtypes.float32), b.convert(x, dtypes.float32))
+        return b.convert(wide, y.dtype)
+    ax, ay = absolute(b, x), absolute(b, y)
+    big, small = b.emit("stablehlo.maximum", ax, ay), b.emit("stablehlo.minimum", ax, ay)
+    inf = _const(b, np.inf, x)
+    r = div(b, small, big)
+    r = b.select(b.compare(big, _const(b, 0, x), "EQ"), _const(b, 0, x), r)
+    r = b.select(_both(b, b.compare(ax, inf, "EQ"), b.compare(ay, inf, "EQ")),
+                 _const(b, 1, x), r)
+    high = b.compare(r, _const(b, np.float32(0.41421356237309503), x), "GT")
+    one = _const(b, 1, x)
+    u = b.select(high, div(b, sub(b, r, one), add(b, r, one)), r)
+    z = mul(b, u, u)
+    poly = _const(b, np.float32(8.05374449538e-2), x)
+    for c in (-1.38776856032e-1, 1.99777106478e-1, -3.33329491539e-1):
+        poly = add(b, mul(b, poly, z), _const(b, np.float32(c), x))
+    a = add(b, mul(b, mul(b, poly, z), u), u)
+    a = b.select(high, add(b, _const(b, np.pi / 4, x), a), a)
+    a = b.select(b.compare(ay, ax, "GT"), sub(b, _const(b, np.pi / 2, x), a), a)
+    a = b.select(_sign_bit(b, x), sub(b, _const(b, np.pi, x), a), a)
+    return _with_sign_of(b, y, a)
+
+
+def exp2(b: FunctionBuilder, x: Value) -> Value:
+    """2 ** x as 2 ** n * 2 ** f, n = round(x), |f| <= 1/2 (IREE computes exp(x ln 2),
+    which makes exp2 of an integer inexact: exp2(100) was 1.2676533e30, not 2 ** 100).
+    2 ** f is exp(f ln 2); 2 ** n is two exact powers of two built from their bits (one
+    alone would overflow the exponent field for n = -149 or 128). Exact at integers."""
+    if x.dtype not in (dtypes.float32, dtypes.float64):
+        return b.convert(exp2(b, b.convert(x, dtypes.float32)), x.dtype)
+    info = np.finfo(x.dtype)
+    bits = np.dtype(f"i{x.dtype.itemsize}")
+    limit = float(2 * (info.maxexp - 2))  # 2 ** ±limit is inf or 0; each half is normal
+    clamped = b.emit("stablehlo.clamp", _const(b, -limit, x), x, _const(b, limit, x))
+    n = b.emit("stablehlo.round_nearest_even", clamped)
+    fraction = exp(b, mul(b, sub(b, clamped, n), _const(b, np.log(2), x)))
+    k = b.convert(n, bits)
+    half = b.emit("stablehlo.shift_right_arithmetic", k, b.constant(1, bits, k.shape))
+
+    def power_of_two(e: Value) -> Value:  # 2 ** e for |e| <= maxexp - 2: a normal number
+        biased = b.emit("stablehlo.add", e, b.constant(info.maxexp - 1, bits, e.shape))
+        shifted = b.emit("stablehlo.shift_left", biased, b.constant(info.nmant, bits, e.shape))
+        return b.emit("stablehlo.bitcast_convert", shifted, dtype=x.dtype)
+
+    scaled = mul(b, mul(b, fraction, power_of_two(half)),
+                 power_of_two(b.emit("stablehlo.subtract", k, half)))
+    return b.select(b.is_nan(x), x, scaled)

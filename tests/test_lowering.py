@@ -621,6 +621,55 @@ def test_float32_sin_cos_tan_reduce_large_arguments_exactly(private_cache_dir, p
     assert np.isnan(sin[2:]).all() and np.isnan(cos[2:]).all() and np.isnan(tan[2:]).all()
 
 
+@pytest.mark.parametrize("platform", _trig_platforms())
+def test_float32_atan2_and_exp2_are_within_a_few_ulp_with_c_special_values(
+        private_cache_dir, platform):
+    """IREE's float32 atan2 was off by ~35 ulp and NaN at (±0, ±0) and (±inf, ±inf);
+    its exp2 (exp(x ln 2)) made 2 ** 100 inexact (mlir_lowering/precise_math.py)."""
+    device = irax.devices(platform)[0]
+    fun = irax.jit(lambda y, x: (jnp.arctan2(y, x), jnp.exp2(x)), device=device)
+    for seed in (0, 1):
+        rng = np.random.RandomState(seed)
+        y = (rng.randn(4000) * np.exp(rng.randn(4000) * 5)).astype(F32)
+        x = (rng.randn(4000) * np.exp(rng.randn(4000) * 2)).astype(F32)
+        atan2, exp2 = (np.asarray(v, np.float64) for v in fun(
+            irax.device_put(jnp.asarray(y), device), irax.device_put(jnp.asarray(x), device)))
+        want = np.arctan2(y.astype(np.float64), x.astype(np.float64))
+        ulps = np.abs(atan2 - want) / np.spacing(np.abs(want).astype(F32))
+        assert ulps.max() <= 3, (y[np.argmax(ulps)], x[np.argmax(ulps)], ulps.max())
+        want = np.exp2(x.astype(np.float64))
+        normal = (want > np.finfo(F32).tiny) & (want < np.finfo(F32).max)
+        ulps = np.abs(exp2 - want)[normal] / np.spacing(want.astype(F32))[normal]
+        assert ulps.max() <= 2, ulps.max()
+    zero, inf = np.float32(0), np.float32(np.inf)
+    ys = np.array([zero, -zero, zero, -zero, inf, -inf, inf, -inf, 1, -1, -zero, np.nan], F32)
+    xs = np.array([zero, zero, -zero, -zero, inf, inf, -inf, -inf, -inf, -inf, -1, 1], F32)
+    atan2, _ = (np.asarray(v) for v in fun(irax.device_put(jnp.asarray(ys), device),
+                                           irax.device_put(jnp.asarray(xs), device)))
+    want = np.arctan2(ys, xs)
+    np.testing.assert_allclose(atan2, want, rtol=1e-7)
+    np.testing.assert_array_equal(np.signbit(atan2[:-1]), np.signbit(want[:-1]))
+    powers = np.array([100, -100, 127, -126, 0, 1, np.inf, -np.inf, 300, -300, np.nan], F32)
+    _, exp2 = (np.asarray(v) for v in fun(irax.device_put(jnp.asarray(powers), device),
+                                          irax.device_put(jnp.asarray(powers), device)))
+    with np.errstate(over="ignore"):
+        np.testing.assert_array_equal(exp2, np.exp2(powers.astype(np.float64)).astype(F32))
+
+
+def test_power_special_values_follow_c(private_cache_dir):
+    """C's pow at the edges: (-inf) ** 0.5 is inf, (-2) ** inf is inf, (-0.5) ** inf
+    is 0, (-1) ** nan is NaN (the lowering gave NaN, -inf, -0.0 and 1)."""
+    x = np.array([-np.inf, -np.inf, -np.inf, -2, -0.5, -2, -0.5, -1, 1, -1, -1, -8], F32)
+    y = np.array([0.5, -0.5, 3, np.inf, np.inf, -np.inf, -np.inf, np.nan, np.nan, np.inf, 3,
+                  1 / 3], F32)
+    got = np.asarray(irax.jit(jnp.power)(x, y))
+    with np.errstate(invalid="ignore"):
+        want = np.power(x, y)
+    np.testing.assert_array_equal(got, want)
+    finite = ~np.isnan(want)
+    np.testing.assert_array_equal(np.signbit(got[finite]), np.signbit(want[finite]))
+
+
 def test_sort_of_a_returned_argument_leaves_it_unsorted(private_cache_dir):
     """IREE 3.13 sorted an argument in place when the program also returned it (or a
     reshape of it): `jit(lambda x: (x, jnp.sort(x)))` gave x sorted (found by

@@ -240,3 +240,29 @@ def test_exported_narrow_dtypes_are_right_on_vulkan_and_cpu(vk, dtype):
             assert got.dtype == dtype and same.dtype == dtype
             np.testing.assert_array_equal(got, want)
             np.testing.assert_array_equal(same, x)
+
+
+def test_lavapipe_pollers_are_confined_to_one_cpu():
+    """The threads that spin while a lavapipe device is open (docs/iree_defects.md,
+    defect 16) run on one CPU only, leaving the others to compiles and host code."""
+    if "llvmpipe" not in VULKAN[0].name or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs lavapipe and at least two CPUs")
+    code = """
+import os, time
+import numpy as np, irax
+x = irax.device_put(np.ones(4, np.float32), irax.devices("vulkan")[0])
+def ticks():
+    out = {}
+    for t in os.listdir("/proc/self/task"):
+        fields = open(f"/proc/self/task/{t}/stat").read().rsplit(")", 1)[1].split()
+        out[int(t)] = int(fields[11]) + int(fields[12])
+    return out
+before = ticks(); time.sleep(0.5); after = ticks()
+busy = [t for t in after if after[t] - before.get(t, 0) > 0.2 * os.sysconf("SC_CLK_TCK")]
+assert busy, "no polling thread found: has the lavapipe defect gone?"
+assert all(len(os.sched_getaffinity(t)) == 1 for t in busy), busy
+print("ok", len(busy))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False, timeout=300)
+    assert out.returncode == 0 and out.stdout.split()[0] == "ok", out.stderr
