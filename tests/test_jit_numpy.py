@@ -114,7 +114,7 @@ def _leaf(x):
 
 def _subnormals_flushed(values: np.ndarray) -> np.ndarray:
     """`values` with subnormals as zeros of their sign: compiled CPU code flushes
-    subnormal results to zero (IREE's float mode, as XLA's: README, Sharp bits), eager
+    subnormal results to zero (IREE's float mode, as XLA's: README's sharp bits), eager
     NumPy keeps them (exp(-100) is 3.8e-44 eager, 0 compiled in float32)."""
     tiny = np.finfo(values.dtype).tiny
     return np.where(np.abs(values) < tiny, np.copysign(np.zeros_like(values), values), values)
