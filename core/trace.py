@@ -209,7 +209,8 @@ def new_main(trace_type: type, name: str, global_data=None, dynamic: bool = Fals
         yield main
     finally:
         main.alive = False
-        stack.pop()
+        main.trace = None  # break the main <-> trace cycle: what the transform held
+        stack.pop()        # (a linear tape's residual buffers) is freed at once
         _mains.pop()
         if dynamic:
             state.dynamic = outer

@@ -8,6 +8,7 @@ central finite differences (`check_grads`, float64, orders 1 and 2, both modes).
 """
 import collections
 import functools
+import gc
 
 import numpy as np
 import pytest
@@ -231,3 +232,26 @@ def test_a_program_iree_cannot_compile_runs_op_by_op_with_one_warning(monkeypatc
     with pytest.warns(CompileFallbackWarning, match="op by op"):  # grad's programs too
         np.testing.assert_allclose(irax.grad(lambda v: jnp.sum(g(v, y)))(x),
                                    (1 - np.tanh(x) ** 2) * y.sum(1), rtol=1e-5)
+
+
+def test_transforms_leave_no_reference_cycles():
+    """A finished transform must not keep its data in a reference cycle: the residual
+    buffers of grad(jit(f)) waited for the garbage collector (a MainTrace and its trace
+    referred to each other), which cost ~10% of a training step."""
+    f = irax.jit(lambda w, x: jnp.sum(jnp.tanh(x @ w) ** 2))
+    g = irax.grad(f)
+    w, x = np.ones((4, 3), np.float32), np.ones((2, 4), np.float32)
+    g(w, x)
+    gc.collect()
+    flags = gc.get_debug()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        g(w, x)
+        irax.jit(g)(w, x)
+        irax.vmap(g, in_axes=(None, 0))(w, np.stack([x, x]))
+        gc.collect()
+        cycles = {type(o).__name__ for o in gc.garbage}
+    finally:
+        gc.set_debug(flags)
+        gc.garbage.clear()
+    assert not cycles & {"MainTrace", "BufferArray", "GraphBuilder"}, cycles
