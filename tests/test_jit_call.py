@@ -234,6 +234,39 @@ def test_a_program_iree_cannot_compile_runs_op_by_op_with_one_warning(monkeypatc
                                    (1 - np.tanh(x) ** 2) * y.sum(1), rtol=1e-5)
 
 
+def test_a_program_iree_cannot_compile_is_split_and_only_the_failing_part_runs_op_by_op(
+        monkeypatch, counts):
+    """IREE failing on one operation (here: every module with a tanh) costs that
+    operation only: the program is halved until the parts without it compile."""
+    from irax.runtime import cache
+    from irax.runtime.compile_fallback import CompileFallbackWarning
+    from irax.runtime.compiler import CompileError
+
+    compile_with_fallback = cache.compile_with_fallback
+
+    def refuse_tanh(mlir, target, extra_flags=(), *, name="module"):
+        if "stablehlo.tanh" in mlir:
+            raise CompileError("error: injected IREE failure", [("error", "injected")], ())
+        return compile_with_fallback(mlir, target, extra_flags, name=name)
+
+    monkeypatch.setattr(cache, "compile_with_fallback", refuse_tanh)
+    monkeypatch.setattr(irax.config, "compilation_cache", False)
+    g = irax.jit(lambda x, y: jnp.sin(jnp.tanh(jnp.cos(x) @ y) * 2.0) + 1.0)
+    x, y = np.ones((2, 3), np.float32), np.arange(12.0, dtype=np.float32).reshape(3, 4)
+
+    def expected(x):
+        return np.sin(np.tanh(np.cos(x) @ y) * 2) + 1
+
+    with pytest.warns(CompileFallbackWarning, match=r"_part\d+'.*op by op") as caught:
+        np.testing.assert_allclose(g(x, y), expected(x), rtol=1e-5)
+    assert len(caught) == 1, [str(w.message) for w in caught]
+    counts.clear()
+    np.testing.assert_allclose(g(2 * x, y), expected(2 * x), rtol=1e-5)
+    eager = {k: n for k, n in counts.items() if k.startswith("eager:")}
+    assert eager == {"eager:tanh": 1}, eager  # everything else ran compiled
+    assert counts["compiled"] >= 2
+
+
 def test_transforms_leave_no_reference_cycles():
     """A finished transform must not keep its data in a reference cycle: the residual
     buffers of grad(jit(f)) waited for the garbage collector (a MainTrace and its trace

@@ -21,7 +21,7 @@ from typing import NamedTuple
 from irax.core import pytree
 from irax.core.callables import callable_name
 from irax.core.config import config
-from irax.core.graph import ClosedGraph, Graph, eval_graph
+from irax.core.graph import ClosedGraph, Graph, Literal, eval_graph
 from irax.core.graph_trace import abstractify
 from irax.core.primitives.call import jit_p
 from irax.core.tensor import ArrayImpl, BufferArray
@@ -76,6 +76,7 @@ class Compiled:
         self.recently_used = False
         self._lock = threading.Lock()
         self._open_graph = None
+        self.split_depth = 0  # how often IREE's failures split the program it is part of
 
     def _lower(self) -> LoweredModule:
         lowered = self._lowered
@@ -107,7 +108,7 @@ class Compiled:
                 except (UnsupportedTypeError, KnownCrashError, FlagsRejectedError):
                     raise  # refused, not failed: running op by op would meet the same
                 except CompileError as error:  # even with safer flags (compile_fallback)
-                    executable, vmfb = OpByOp(self, error), b""
+                    executable, vmfb = _after_compile_error(self, error), b""
                 else:
                     consts = [device.put(a) for a in lowered.hoisted] + consts
                     executable = load_executable(
@@ -152,6 +153,63 @@ class Compiled:
         return pytree.tree_unflatten(self.out_tree, self.call_flat(leaves, avals))
 
 
+MAX_SPLIT_DEPTH = 3
+"""How often a program IREE cannot compile is halved before its failing parts run op by
+op: at most 2 * (2**3 - 1) = 14 more compiles (each part compiles alone, IREE's
+failures are usually one operation's), and parts of at least 1/8 stay compiled."""
+
+
+def _after_compile_error(compiled: "Compiled", error: CompileError):
+    """What runs a program IREE could not compile: its two halves as programs of their
+    own (`SplitProgram`), or, for one equation or at `MAX_SPLIT_DEPTH`, `OpByOp`."""
+    graph = compiled.graph.graph
+    if len(graph.eqns) < 2 or compiled.split_depth >= MAX_SPLIT_DEPTH:
+        return OpByOp(compiled, error)
+    return SplitProgram(compiled, error)
+
+
+class SplitProgram:
+    """Stands in for the executable of a program IREE could not compile: runs the first
+    and the second half of its equations as two programs (each compiled, split again or
+    run op by op as it needs), the values the second half uses passed between them.
+    Called like an `Executable`."""
+
+    def __init__(self, compiled: "Compiled", error: CompileError):
+        graph = _open_graph(compiled.graph)
+        half = len(graph.eqns) // 2
+        first, second = graph.eqns[:half], graph.eqns[half:]
+        needed = {a for e in second for a in e.inputs if type(a) is not Literal}
+        needed |= {v for v in graph.outvars if type(v) is not Literal}
+        passed = [v for e in first for v in e.outputs if v in needed]
+        self.parts = []
+        for index, (eqns, invars, outvars) in enumerate((
+                (first, graph.invars, passed),
+                (second, [*graph.invars, *passed], graph.outvars))):
+            part = Compiled(ClosedGraph(Graph([], invars, eqns, outvars), []), None,
+                            f"{compiled.name}_part{index}", compiled.device)
+            part.split_depth = compiled.split_depth + 1
+            self.parts.append(part)
+        self.device = compiled.device
+        if config.log_compiles:
+            print(f"irax: IREE could not compile {compiled.name!r} "
+                  f"({_first_line(error)}); compiling its {len(first)} + {len(second)} "
+                  "equations as two programs", file=sys.stderr, flush=True)
+
+    def __call__(self, *buffers) -> tuple:
+        first, second = self.parts
+        executable, consts = first._load()
+        passed = executable(*consts, *buffers)
+        executable, consts = second._load()
+        return tuple(executable(*consts, *buffers, *passed))
+
+    def call_buffers(self, buffers) -> tuple:
+        return self(*buffers)
+
+
+def _first_line(error: CompileError) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else "?"
+
+
 class OpByOp:
     """Stands in for the executable of a program IREE could not compile, even with safer
     flags: runs its Graph one primitive at a time (eager semantics, the same values),
@@ -161,8 +219,8 @@ class OpByOp:
         graph = compiled.graph.graph
         self.graph = Graph([], [*graph.constvars, *graph.invars], graph.eqns, graph.outvars)
         self.device = compiled.device
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else "?"
-        warnings.warn(f"irax: IREE could not compile {compiled.name!r} ({first_line}); it "
+        warnings.warn(f"irax: IREE could not compile {compiled.name!r} "
+                      f"({_first_line(error)}); it "
                       "runs op by op instead (same results, slower). Please report it with "
                       "the program (irax.jit(f).lower(*args).as_text())", CompileFallbackWarning,
                       stacklevel=4)
