@@ -19,12 +19,16 @@ def x64():
 
 @pytest.fixture(scope="session", autouse=True)
 def shared_compile_cache(tmp_path_factory):
-    """One compile cache for the whole test run, in a fresh folder with its own key
-    (the suite never reads or writes ~/.cache). Entries are keyed by the MLIR, the
-    compiler version and the flags, so sharing cannot hide a lowering change; it only
-    saves compiling the same program twice. Tests that count compiles make their own
-    folder (`tmp_path`)."""
-    root = tmp_path_factory.mktemp("irax-compile-cache")
+    """One compile cache for the whole test run (its workers too, under pytest -n), in a
+    fresh folder with its own key (the suite never reads or writes ~/.cache). Entries
+    are written atomically and keyed by the MLIR, the compiler version and the flags,
+    so sharing cannot hide a lowering change; it only saves compiling the same program
+    twice. Tests that count compiles make their own folder (`tmp_path`)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # pytest -n: the workers share one cache
+        root = tmp_path_factory.getbasetemp().parent / "irax-compile-cache"
+        root.mkdir(mode=0o700, exist_ok=True)
+    else:
+        root = tmp_path_factory.mktemp("irax-compile-cache")
     saved = {name: os.environ.get(name) for name in ("IRAX_CACHE_DIR", "IRAX_CACHE_KEY_FILE")}
     os.environ["IRAX_CACHE_DIR"] = str(root / "cache")
     os.environ["IRAX_CACHE_KEY_FILE"] = str(root / "cache.key")
