@@ -40,6 +40,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import stat
 import struct
@@ -106,8 +107,21 @@ def cache_key(mlir: str, target: str = "cpu", extra_flags: Sequence[str] = ()) -
       >>> key.target.startswith("cpu@"), len(key.digest)
       (True, 64)
     """
-    return CacheKey(hashlib.sha256(mlir.encode()).hexdigest(), compiler_version(),
-                    compile_flags(target, extra_flags), target_identity(target))
+    return CacheKey(hashlib.sha256(program_text(mlir).encode()).hexdigest(),
+                    compiler_version(), compile_flags(target, extra_flags),
+                    target_identity(target))
+
+
+_NAME_AND_LOCATIONS = re.compile(
+    r'^module @[\w$.]+|loc\((?:"(?:[^"\\]|\\.)*":\d+:\d+|unknown)\)', re.MULTILINE)
+
+
+def program_text(mlir: str) -> str:
+    """`mlir` without the module's name and the source locations: what the compiled code
+    depends on. Programs that differ only there (the same computation jitted from two
+    lines, or as an eager device kernel and a jit) share one cache entry; irax calls a
+    program by its `main` function, never by the module's name."""
+    return _NAME_AND_LOCATIONS.sub("", mlir)
 
 
 def default_cache_dir() -> Path:

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import irax
+import irax.numpy as jnp
 from irax import runtime
 from irax.runtime import CompileCache, CompileError, CpuDevice, cache_key, load_executable, to_host
 
@@ -178,6 +179,25 @@ def test_cache_key_is_printable_and_sensitive():
     assert key.digest != cache_key(ADD_F32 + " ").digest
     assert key.digest != cache_key(ADD_F32, "cpu-portable").digest
     assert key.digest != cache_key(ADD_F32, extra_flags=["--iree-opt-level=O3"]).digest
+
+
+def test_programs_that_differ_only_in_name_and_locations_share_an_entry(tmp_path):
+    """The same computation jitted on two lines (or as an eager device kernel and a
+    jit) compiles once: the module's name and `loc(...)` do not change the code."""
+    cache = CompileCache(tmp_path)
+    f = irax.jit(lambda x: jnp.sin(x) * 2.0)
+    g = irax.jit(lambda y: jnp.sin(y) * 2.0)  # another line, another name
+    x = np.arange(3, dtype=np.float32)
+    first, second = f.lower(x).as_text(), g.lower(x).as_text()
+    assert first != second and 'loc("' in first
+    assert cache_key(first) == cache_key(second)
+    assert cache_key(first) != cache_key(first.replace("2.0", "3.0"))
+    before = runtime.stats().compiles
+    vmfb = cache.compile(first, name="f")
+    assert cache.compile(second, name="g") == vmfb
+    assert runtime.stats().compiles == before + 1
+    np.testing.assert_allclose(f(x), g(x))
+    np.testing.assert_allclose(g(x + 1), np.sin(x + 1) * 2, rtol=1e-6)
 
 
 def test_hits_in_memory_then_on_disk(cache_dir, cache, add_vmfb):
