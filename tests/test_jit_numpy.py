@@ -9,7 +9,8 @@ for integers and booleans, in float32 and (with x64) float64.
 IREE compiles cost ~0.3 s per program, so cases are compiled PROGRAM_SIZE at a time, as
 one jitted function returning all their results; a program that fails to trace or
 compile falls back to one program per case, so a failure still names its case.
-Known discrepancies are strict xfails (KNOWN_DISCREPANCIES), each naming what differs.
+Compiled CPU code flushes subnormal results to zero (as XLA's); the comparison allows
+that and nothing else: there are no known discrepancies.
 """
 import functools
 import subprocess
@@ -35,22 +36,6 @@ def _compile_into_a_private_cache(private_cache_dir):
     """Every test of this module compiles into one fresh cache directory."""
 
 
-
-# Known discrepancies: (cases, precisions, what differs).  Cases failing to compile run as
-# programs of their own (COMPILE_ERRORS); the others share their family's program.
-_F32, _BOTH = ("float32",), PRECISIONS
-COMPILE_ERRORS = set()
-_POW = (
-    "IREE's pow loses digits for large results: 2 ** 100 is off by 2e-6 in float32 "
-    "(1.2676533e30), 100 ** 100 by 2e-14 in float64")
-KNOWN_DISCREPANCIES = [
-    (["power:special", "float_power:special"], _BOTH, _POW),
-]
-XFAIL = {(name, precision): reason for names, precisions, reason in KNOWN_DISCREPANCIES
-         for name in names for precision in precisions}
-
-
-
 # ---- running the cases -----------------------------------------------------------
 
 # Cases per compiled program: IREE's compile time grows faster than the program's size,
@@ -59,24 +44,21 @@ PROGRAM_SIZE = 60
 
 
 @functools.cache
-def _programs(precision: str) -> tuple:
-    """The cases in programs of up to PROGRAM_SIZE consecutive ones; the known compile
-    failures run alone, so that they do not fail the others."""
-    alone = [n for n in CASES if XFAIL.get((n, precision)) in COMPILE_ERRORS]
-    rest = [n for n in CASES if n not in alone]
-    return tuple(tuple(rest[i:i + PROGRAM_SIZE]) for i in range(0, len(rest), PROGRAM_SIZE)
-                 ) + tuple((n,) for n in alone)
+def _programs() -> tuple:
+    """The cases in programs of up to PROGRAM_SIZE consecutive ones."""
+    names = list(CASES)
+    return tuple(tuple(names[i:i + PROGRAM_SIZE]) for i in range(0, len(names), PROGRAM_SIZE))
 
 
 @functools.cache
 def _results(precision: str, program: int) -> dict:
-    """{name: (eager, compiled)} for the cases of `_programs(precision)[program]`."""
-    return _run(list(_programs(precision)[program]), precision)
+    """{name: (eager, compiled)} for the cases of `_programs()[program]`."""
+    return _run(list(_programs()[program]), precision)
 
 
 def _results_of(name: str, precision: str) -> tuple:
     """(eager, compiled) for one case, computed with the other cases of its program."""
-    programs = _programs(precision)
+    programs = _programs()
     return _results(precision, next(i for i, p in enumerate(programs) if name in p))[name]
 
 
@@ -152,9 +134,7 @@ def assert_same(eager, compiled, precision: str, name: str, relative: bool = Fal
 def _case_params():
     for precision in PRECISIONS:
         for name in CASES:
-            reason = XFAIL.get((name, precision))
-            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-            yield pytest.param(name, precision, id=f"{name}-{precision}", marks=marks)
+            yield pytest.param(name, precision, id=f"{name}-{precision}")
 
 
 @pytest.mark.parametrize("name, precision", list(_case_params()))
