@@ -16,8 +16,8 @@ cases without an array argument, which map them as arrays (or map a dummy argume
 when there is none).  Every variant runs eagerly in float32, the axis -1 one also in
 float64.  Under jit one case per function (JIT_CASES) is compiled, PROGRAM_SIZE at a
 time as one jitted function of their vmaps, each in one variant (VARIANTS in turn).
-Known IREE defects are strict xfails naming them.  Functions whose result shape depends
-on the values must raise a ConcretizationTypeError naming them under vmap.
+Functions whose result shape depends on the values must raise a
+ConcretizationTypeError naming them under vmap.
 """
 import functools
 
@@ -34,7 +34,6 @@ from numpy_cases import (
 import irax
 import irax.numpy as jnp
 from irax.core.tensor import Tensor
-from irax.runtime import CompileError
 from irax.tree_util import tree_flatten, tree_unflatten
 
 BATCH = 3
@@ -195,19 +194,12 @@ for _name in JIT_CASES:
     _usable = [v for v in VARIANTS if _applicable(_name, v)]
     JIT_VARIANT[_name] = _usable[len(JIT_VARIANT) % len(_usable)]
 
-# Known IREE defects, and IREE float32 math off NumPy's on the members: strict xfails.
-JIT_XFAIL: dict[str, str] = {}
-COMPILE_ERRORS = set()  # known compile failures run as programs of their own
-
 
 @functools.cache
 def _programs() -> tuple:
-    """JIT_CASES in programs of up to PROGRAM_SIZE consecutive ones; the known compile
-    failures alone, so that they do not fail the others."""
-    alone = [n for n in JIT_CASES if JIT_XFAIL.get(n) in COMPILE_ERRORS]
-    rest = [n for n in JIT_CASES if n not in alone]
-    return tuple(tuple(rest[i:i + PROGRAM_SIZE]) for i in range(0, len(rest), PROGRAM_SIZE)
-                 ) + tuple((n,) for n in alone)
+    """JIT_CASES in programs of up to PROGRAM_SIZE consecutive ones."""
+    return tuple(tuple(JIT_CASES[i:i + PROGRAM_SIZE])
+                 for i in range(0, len(JIT_CASES), PROGRAM_SIZE))
 
 
 @functools.cache
@@ -233,10 +225,7 @@ def _run_alone(group, name: str, args):
 
 def _jit_params():
     for name in JIT_CASES:
-        reason = JIT_XFAIL.get(name)
-        raises = CompileError if reason in COMPILE_ERRORS else AssertionError
-        marks = [pytest.mark.xfail(strict=True, raises=raises, reason=reason)] if reason else []
-        yield pytest.param(name, id=f"{name}-{JIT_VARIANT[name]}", marks=marks)
+        yield pytest.param(name, id=f"{name}-{JIT_VARIANT[name]}")
 
 
 @pytest.mark.parametrize("name", list(_jit_params()))
