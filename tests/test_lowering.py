@@ -745,3 +745,22 @@ def test_bfloat16_results_are_rounded_to_bfloat16(private_cache_dir):
         t = x * x
         for got, want in zip(compiled(x, t), fun(x, t)):
             np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16", "float32"])
+def test_signed_zeros_of_max_min_and_sign_agree_eagerly_and_compiled(private_cache_dir, dtype):
+    """-0.0 < +0.0 for maximum and minimum, and sign(-0.0) is -0.0, in eager mode as in
+    compiled code (IEEE 754, StableHLO, JAX); NumPy's own maximum returns its second
+    operand on ties."""
+    x = jnp.array([0.0, -0.0, -0.0, 0.0], dtype)
+    y = jnp.array([-0.0, 0.0, -0.0, 0.0], dtype)
+    for fun, negative in ((jnp.maximum, [False, False, True, False]),
+                          (jnp.minimum, [True, True, True, False])):
+        compiled = irax.jit(fun)  # called twice: the ordering is symmetric
+        for how, result in (("eager", fun(x, y)), ("jit", compiled(x, y)),
+                            ("jit, swapped", compiled(y, x))):
+            np.testing.assert_array_equal(np.signbit(np.asarray(result, F32)), negative,
+                                          err_msg=f"{how} {fun.__name__} {dtype}")
+    for result in (jnp.sign(x), irax.jit(jnp.sign)(x)):
+        np.testing.assert_array_equal(np.signbit(np.asarray(result, F32)), np.signbit(
+            np.asarray(x, F32)))

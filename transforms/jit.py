@@ -190,10 +190,8 @@ class SplitProgram:
             part.split_depth = compiled.split_depth + 1
             self.parts.append(part)
         self.device = compiled.device
-        if config.log_compiles:
-            print(f"irax: IREE could not compile {compiled.name!r} "
-                  f"({_first_line(error)}); compiling its {len(first)} + {len(second)} "
-                  "equations as two programs", file=sys.stderr, flush=True)
+        _log(f"IREE could not compile {compiled.name!r} ({_first_line(error)}); compiling "
+             f"its {len(first)} + {len(second)} equations as two programs")
 
     def __call__(self, *buffers) -> tuple:
         first, second = self.parts
@@ -360,7 +358,10 @@ def clear_caches() -> None:
     """`irax.clear_caches()`: forgets every traced and compiled program of this process
     (every jitted function's signatures, transformed call Graphs, eager device kernels)
     and releases the loaded executables. The on-disk compile cache stays, so programs
-    traced again load without recompiling.
+    traced again load without recompiling. Accelerator devices that no array, program
+    or loaded artefact uses any more are given back (an open lavapipe device keeps
+    threads busy); call it while no other thread is creating arrays on an accelerator,
+    since an array made during the release could outlive the device it was put on.
 
     Example:
         >>> f = irax.jit(jnp.sin); f(1.0)

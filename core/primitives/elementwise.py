@@ -141,7 +141,7 @@ def _sign(x):
     if x.dtype.kind == "c":
         mag = np.abs(x)
         return np.where(mag == 0, 0, x / np.where(mag == 0, 1, mag)).astype(x.dtype)
-    if x.dtype.kind == "f":  # sign(-0.0) is -0.0 (stablehlo.sign, JAX); NumPy's is +0.0
+    if dtypes.is_float(x.dtype):  # sign(-0.0) is -0.0 (stablehlo.sign, JAX); NumPy: +0.0
         return np.where(x == 0, x, np.sign(x)).astype(x.dtype)
     return np.sign(x)
 
@@ -151,7 +151,7 @@ def _zero_ordered(extremum, negative_wins: bool):
     (and StableHLO, and JAX) order them: max(0.0, -0.0) is 0.0 whichever comes first."""
     def fn(x, y):
         out = extremum(x, y)
-        if x.dtype.kind != "f":
+        if not dtypes.is_float(x.dtype):  # bfloat16 included
             return out
         ties = (x == 0) & (y == 0)
         if not np.any(ties):
