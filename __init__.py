@@ -11,10 +11,10 @@ from irax.core.errors import ConcretizationTypeError, UnexpectedTracerError
 from irax.core.tensor import Tensor as Array
 from irax.lax import checkpoint, remat
 from irax.runtime.device import DeviceMemoryError, devices
+from irax.runtime.placement import device_put
 from irax.transforms.autodiff import (
     grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp)
 from irax.transforms.custom_derivatives import custom_jvp, custom_vjp
-from irax.transforms.device_eval import device_put
 from irax.transforms.export import export
 from irax.transforms.jit import clear_caches, jit
 from irax.transforms.tracing import make_graph

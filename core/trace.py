@@ -135,7 +135,7 @@ def set_device_evaluator(evaluator) -> None:
     """Registers `evaluator(primitive, args, params)`, which evaluates a primitive whose
     operands include arrays on a non-CPU device there (compiled kernels), or returns
     None to let NumPy evaluate it on the host. Core compiles nothing itself:
-    `irax.transforms.device_eval` registers it when irax is imported."""
+    `irax.transforms.device_kernels` registers it when irax is imported."""
     _device_evaluator[0] = evaluator
 
 

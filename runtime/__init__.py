@@ -10,6 +10,7 @@ Knows MLIR text and flags, not Graphs.
 """
 from irax.runtime.artifact import (
     ArtifactError,
+    Exported,
     Loaded,
     add_checksum,
     load,
@@ -33,6 +34,7 @@ from irax.runtime.compiler import (
     FlagsRejectedError,
     UnsupportedTypeError,
     compile_flags,
+    compile_for_targets,
     compile_mlir,
 )
 from irax.runtime.device import (
@@ -66,6 +68,7 @@ __all__ = [
     "Device",
     "DeviceMemoryError",
     "Executable",
+    "Exported",
     "FlagsRejectedError",
     "HipDevice",
     "Loaded",
@@ -75,6 +78,7 @@ __all__ = [
     "cache_key",
     "compile_cached",
     "compile_flags",
+    "compile_for_targets",
     "compile_mlir",
     "compile_with_fallback",
     "devices",

@@ -58,6 +58,7 @@ import os
 import re
 import stat
 import struct
+import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
@@ -558,6 +559,50 @@ class Loaded:
                              signal_semaphores=ireert.HalFence.create_at(semaphore, 1))
         ireert.HalFence.create_at(semaphore, 1).wait()
         return _logical(staging.map().asarray(spec.shape, dtype), spec)
+
+
+class Exported:
+    """The result of `export`: a compiled artefact and what it computes.
+
+    Attributes:
+      signature: the `Signature` (argument names, input/output pytree descriptions,
+        shapes and dtypes) that `irax.runtime.load` checks calls against.
+      metadata: everything stored in the artefact (versions, targets, signature).
+      targets: the targets it was compiled for.
+      vmfb: the artefact's bytes.
+    """
+
+    def __init__(self, text: str, vmfb: bytes, metadata: dict):
+        self._text = text
+        self.vmfb = vmfb
+        self.metadata = metadata
+        self.targets = tuple(metadata["targets"])
+        self.signature: Signature = signature_from_metadata(metadata)
+
+    def __repr__(self) -> str:
+        return (f"Exported({self.metadata['function']}{self.signature}, targets="
+                f"{self.targets}, {len(self.vmfb)} bytes)")
+
+    def mlir_text(self) -> str:
+        """The StableHLO module that was compiled (constants and metadata included)."""
+        return self._text
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Writes the .vmfb to `path` (atomically: a temporary file, then a rename).
+
+        Example:
+          >>> irax.export(f, x).save("f.vmfb")   # then: iree-run-module --module=f.vmfb
+        """
+        path = os.fspath(path)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
+                                   prefix=".irax-export-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(self.vmfb)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
 
 
 def load(path: str | os.PathLike | bytes, device="cpu") -> Loaded:

@@ -234,6 +234,33 @@ def compile_mlir(mlir: str, target: str = "cpu", extra_flags: Sequence[str] = ()
         session.close()  # closes the invocation and source too
 
 
+def compile_for_targets(mlir: str, targets: Sequence[str], *, name: str = "module") -> bytes:
+    """Compiles one module for several targets (keys of `TARGET_FLAGS`) into one .vmfb.
+
+    The module's ``hal.device.targets`` attribute names the devices; every target's
+    code-generation flags are passed, and the runtime picks the variant of the device
+    the module is loaded on. One target is a plain `compile_mlir`.
+
+    Raises:
+      CompileError: IREE rejected the module; the message holds its diagnostics.
+    """
+    if len(targets) == 1:
+        return compile_mlir(mlir, targets[0], name=name)
+    flags = compile_flags(targets[0], [f for k in targets[1:] for f in TARGET_FLAGS[k]
+                                       if not f.startswith("--iree-hal-target-device=")])
+    # IREE 3.13 names each backend's linked executable `<module>_linked`: with several
+    # targets they collide and all but one target's code is dropped. Unlinked, every
+    # dispatch keeps one variant per target. The in-process Session cannot set this
+    # global option, so several targets compile with the `iree-compile` tool.
+    flags += ("--iree-hal-link-executables=false",)
+    from iree.compiler.tools import CompilerToolError, compile_str
+    try:
+        return compile_str(mlir, extra_args=list(flags))
+    except CompilerToolError as err:
+        raise CompileError(f"IREE could not compile {name!r} for targets {list(targets)}:"
+                           f"\n{err}", [("error", str(err))], flags) from None
+
+
 def _enable_callback_diagnostics(invocation, callback) -> None:
     _callback_diagnostics_fn()(invocation._inv_p, 0, callback, None)
 

@@ -13,7 +13,7 @@ from irax.core.tensor import BufferArray
 from irax.runtime import CompileError, CpuDevice, Device, cache_key
 from irax.runtime.compiler import UnsupportedTypeError, check_element_types, compile_mlir
 from irax.runtime.device import transfer_stats
-from irax.transforms.device_eval import DeviceMismatchError
+from irax.runtime.placement import DeviceMismatchError
 
 DEVICES = irax.devices()
 CUDA = [d for d in DEVICES if d.platform == "cuda"]

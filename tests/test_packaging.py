@@ -246,3 +246,33 @@ def test_numpy_modules_import_each_other_one_way():
     assert {"irax.numpy.ufuncs", "irax.numpy.util"} <= graph["irax.numpy.linalg"]
     assert "irax.numpy.ufuncs" in graph["irax.numpy"]
     assert _find_cycle(graph) is None
+
+
+def _irax_imports(folder: pathlib.Path, package: str) -> dict:
+    """module file -> the irax modules (or names in them) it imports, inside functions
+    too, for every module under `folder`."""
+    found = {}
+    for path in sorted(folder.rglob("*.py")):
+        rel = path.relative_to(folder).with_suffix("").parts
+        is_package = rel[-1] == "__init__"
+        module = ".".join((package, *(rel[:-1] if is_package else rel)))
+        found[str(path.relative_to(folder))] = {
+            f"{t}.{n}" if n else t
+            for t, names in _imports(path, module, is_package) if t.split(".")[0] == "irax"
+            for n in (names or [None])}
+    return found
+
+
+@pytest.mark.parametrize("folder, allowed", [
+    # runtime/ knows nothing of Graphs: MLIR text and flags in, buffers out.
+    ("runtime", ("irax.runtime", "irax.core.config", "irax.core.tensor", "irax.core.trace",
+                 "irax.core.pytree", "irax.core.aval", "irax.core.dtypes")),
+    # core/ imports nothing else of irax.
+    ("core", ("irax.core",)),
+])
+def test_layers_import_only_what_the_architecture_allows(folder, allowed):
+    imports = _irax_imports(ROOT / folder, f"irax.{folder}")
+    assert imports, folder
+    wrong = {name: sorted(t for t in targets if not t.startswith(allowed))
+             for name, targets in imports.items()}
+    assert {name: t for name, t in wrong.items() if t} == {}

@@ -14,7 +14,7 @@ import irax.numpy as jnp
 from irax.core.tensor import BufferArray, to_tensor
 from irax.runtime.compiler import CompileError, UnsupportedTypeError
 from irax.runtime.device import transfer_stats
-from irax.transforms.device_eval import kernel_stats
+from irax.transforms.device_kernels import kernel_stats
 
 VULKAN = [d for d in irax.devices() if d.platform == "vulkan"]
 pytestmark = pytest.mark.skipif(

@@ -9,9 +9,7 @@ reflection of its ``main`` function, so the saved file is a regular .vmfb that
 `iree-run-module` runs and `irax.runtime.load` calls with the original pytrees.
 """
 import inspect
-import os
 import re
-import tempfile
 import time
 from collections.abc import Sequence
 
@@ -26,22 +24,15 @@ from irax.mlir_lowering import lower_graph
 from irax.runtime.artifact import (
     FORMAT,
     METADATA_VERSION,
-    Signature,
+    Exported,
     add_checksum,
     reflection_attribute,
-    signature_from_metadata,
 )
-from irax.runtime.compiler import (
-    TARGET_FLAGS,
-    CompileError,
-    compile_flags,
-    compile_mlir,
-    compiler_version,
-)
+from irax.runtime.compiler import CompileError, compile_for_targets, compiler_version
 from irax.runtime.device import VulkanDevice
 from irax.version import __version__
 
-from .device_eval import stored_graph
+from .device_kernels import stored_graph
 from .tracing import split_arguments, trace
 
 TARGETS = ("cpu", "cuda", "vulkan", "metal")
@@ -59,50 +50,6 @@ _CPU_TARGETS = {"portable": "cpu-portable", "generic": "cpu-generic", "host": "c
 
 class ExportError(ValueError):
     """`export` cannot produce an artefact for this function, target or argument."""
-
-
-class Exported:
-    """The result of `export`: a compiled artefact and what it computes.
-
-    Attributes:
-      signature: the `Signature` (argument names, input/output pytree descriptions,
-        shapes and dtypes) that `irax.runtime.load` checks calls against.
-      metadata: everything stored in the artefact (versions, targets, signature).
-      targets: the targets it was compiled for.
-      vmfb: the artefact's bytes.
-    """
-
-    def __init__(self, text: str, vmfb: bytes, metadata: dict):
-        self._text = text
-        self.vmfb = vmfb
-        self.metadata = metadata
-        self.targets = tuple(metadata["targets"])
-        self.signature: Signature = signature_from_metadata(metadata)
-
-    def __repr__(self) -> str:
-        return (f"Exported({self.metadata['function']}{self.signature}, targets="
-                f"{self.targets}, {len(self.vmfb)} bytes)")
-
-    def mlir_text(self) -> str:
-        """The StableHLO module that was compiled (constants and metadata included)."""
-        return self._text
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Writes the .vmfb to `path` (atomically: a temporary file, then a rename).
-
-        Example:
-          >>> irax.export(f, x).save("f.vmfb")   # then: iree-run-module --module=f.vmfb
-        """
-        path = os.fspath(path)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
-                                   prefix=".irax-export-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(self.vmfb)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
 
 
 def export(fn, *example_args, target: str | Sequence[str] = "cpu",
@@ -183,7 +130,9 @@ def export(fn, *example_args, target: str | Sequence[str] = "cpu",
     _check_dtypes(text, targets, name)
     start = time.perf_counter()
     try:
-        vmfb = _compile(text, targets, cpu_features, name)
+        vmfb = compile_for_targets(
+            text, [_CPU_TARGETS[cpu_features] if t == "cpu" else t for t in targets],
+            name=name)
     except CompileError as err:
         raise _explain_link_error(err, closed, targets, name) from None
     if config.log_compiles:
@@ -284,27 +233,6 @@ def _check_dtypes(text: str, targets, name: str) -> None:
                           "IREE's default Vulkan (SPIR-V) target does not support (float64) "
                           "or computes wrongly on lavapipe (float16); export float32 code "
                           "for Vulkan, or leave 'vulkan' out of target")
-
-
-def _compile(text: str, targets, cpu_features: str, name: str) -> bytes:
-    """Compiles with every target's code-generation flags (the module's
-    `hal.device.targets` attribute decides the devices)."""
-    keys = [_CPU_TARGETS[cpu_features] if t == "cpu" else t for t in targets]
-    if len(keys) == 1:
-        return compile_mlir(text, keys[0], name=name)
-    flags = compile_flags(keys[0], [f for k in keys[1:] for f in TARGET_FLAGS[k]
-                                    if not f.startswith("--iree-hal-target-device=")])
-    # IREE 3.13 names each backend's linked executable `<module>_linked`: with several
-    # targets they collide and all but one target's code is dropped. Unlinked, every
-    # dispatch keeps one variant per target. The in-process Session cannot set this
-    # global option, so several targets compile with the `iree-compile` tool.
-    flags += ("--iree-hal-link-executables=false",)
-    from iree.compiler.tools import CompilerToolError, compile_str
-    try:
-        return compile_str(text, extra_args=list(flags))
-    except CompilerToolError as err:
-        raise CompileError(f"IREE could not compile {name!r} for targets {targets}:\n{err}",
-                           [("error", str(err))], flags) from None
 
 
 def _explain_link_error(err: CompileError, closed, targets, name: str) -> Exception:

@@ -40,9 +40,10 @@ from irax.runtime.compiler import (
     UnsupportedTypeError,
 )
 from irax.runtime.device import release_idle_devices
+from irax.runtime.placement import computation_device, device_buffer
 
 from . import loaded_programs
-from .device_eval import clear_kernels, computation_device, device_buffer, stored_graph
+from .device_kernels import clear_kernels, stored_graph
 from .rules.call import clear_derived, derived
 from .tracing import parameter_names, split_arguments, trace
 
