@@ -92,13 +92,71 @@ def test_transform_of_jit_runs_compiled(name, counts, x64):
         assert not eager & F_PRIMITIVES, f"{name} evaluated {eager & F_PRIMITIVES} eagerly"
 
 
-def test_grad_of_jit_runs_two_programs_and_no_eager_work(counts):
+def test_grad_of_jit_runs_one_program_and_vjp_two(counts):
+    """grad and value_and_grad of a jitted function compile forward and backward into
+    one program (as jit(grad(f)) does); vjp's backward pass runs later, so it is a
+    second program, the transpose of the first's linear part."""
     x = np.array([0.3, -1.2, 0.7], np.float32)
     g = irax.grad(jitted_f)
-    g(x)
-    counts.clear()
-    g(x + 1)
-    assert dict(counts) == {"compiled": 2}  # the forward (with residuals), the transpose
+    for y in (x, x + 1):
+        counts.clear()
+        g(y)
+        assert dict(counts) == {"compiled": 1}
+        counts.clear()
+        _, vjp_fn = irax.vjp(jitted_f, y)
+        vjp_fn(np.float32(1.0))
+        assert dict(counts) == {"compiled": 2}  # the forward (with residuals), the transpose
+
+
+def test_grad_of_jit_keeps_static_arguments_kwargs_aux_and_argnums(x64, counts):
+    def loss(w, x, *, power, scale=1.0):
+        value = scale * jnp.sum(jnp.tanh(x @ w) ** power)
+        return value, {"norm": jnp.sum(w * w)}
+
+    jitted = irax.jit(loss, static_argnames=("power",))
+    w = np.random.RandomState(1).standard_normal((3, 2))
+    for x, power in ((np.ones((4, 3)), 2), (np.arange(12.0).reshape(4, 3) / 10, 3)):
+        got = irax.grad(jitted, argnums=(0, 1), has_aux=True)(w, x, power=power, scale=0.5)
+        want = irax.grad(loss, argnums=(0, 1), has_aux=True)(w, x, power=power, scale=0.5)
+        for a, b in zip(irax.tree_util.tree_leaves(got), irax.tree_util.tree_leaves(want)):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12)
+        assert irax.tree_util.tree_structure(got) == irax.tree_util.tree_structure(want)
+
+    by_position = irax.jit(lambda x, n: jnp.sum(x ** n), static_argnums=1)
+    np.testing.assert_allclose(irax.grad(by_position)(np.array([1.0, 2.0]), 3), [3.0, 12.0])
+    with pytest.raises(TypeError, match="requires real- or complex-valued inputs"):
+        irax.grad(by_position)(np.array([1, 2]), 3)
+
+
+def test_jit_called_with_concrete_arguments_sees_closed_over_tracers(x64):
+    """A jitted function made inside a transform, called with concrete arguments, closes
+    over that transform's tracer: it must run as a `jit` equation of the transform. It
+    ran as a plain program on the tracer's primal value (grad 0, vmap a
+    ConcretizationTypeError)."""
+    def outer(y):
+        return irax.jit(lambda x: jnp.sin(x * y))(0.5)
+
+    ys = np.array([0.3, 1.3, -2.0])
+    for y in ys:
+        np.testing.assert_allclose(irax.grad(outer)(y), 0.5 * np.cos(0.5 * y), rtol=1e-12)
+        np.testing.assert_allclose(irax.jvp(outer, (y,), (2.0,))[1], np.cos(0.5 * y),
+                                   rtol=1e-12)
+    np.testing.assert_allclose(irax.vmap(outer)(ys), np.sin(0.5 * ys), rtol=1e-12)
+    np.testing.assert_allclose(irax.jit(irax.vmap(outer))(2 * ys), np.sin(ys), rtol=1e-12)
+    check_grads(outer, (1.3,), order=2, modes=("fwd", "rev"))
+
+
+def test_grad_of_jit_closing_over_an_outer_tracer_is_differentiated_again(x64):
+    def outer(y):
+        inner = irax.jit(lambda x: jnp.sin(x * y) * y)
+        return irax.grad(inner)(0.5)  # y cos(xy) y
+
+    check_grads(outer, (np.float64(1.3),), order=2, modes=("fwd", "rev"))
+    y = 1.3
+    np.testing.assert_allclose(outer(y), y * y * np.cos(0.5 * y), rtol=1e-12)
+    np.testing.assert_allclose(irax.grad(outer)(y),
+                               2 * y * np.cos(0.5 * y) - 0.5 * y * y * np.sin(0.5 * y),
+                               rtol=1e-12)
 
 
 def test_jit_derivatives_match_finite_differences(x64):

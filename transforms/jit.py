@@ -64,10 +64,14 @@ class Compiled:
       graph: the traced ClosedGraph (its consts are passed as leading arguments).
       text: the StableHLO module text.
       out_tree: the pytree structure of the outputs.
+      closes_over_tracers: whether a const is a value traced by an enclosing transform
+        (the function closed over it): such a program runs as a `jit` equation of that
+        transform, and is not kept for later calls.
     """
 
     def __init__(self, graph: ClosedGraph, out_tree, name: str, device):
         self.graph = graph
+        self.closes_over_tracers = any(isinstance(c, Tracer) for c in graph.consts)
         self.out_tree = out_tree
         self.device = device
         self.name = name
@@ -289,6 +293,7 @@ class Jitted:
         # (avals of flat array args, their committed devices, x64, default device)
         #   -> (program, whether its results are committed)
         self._fast: dict[tuple, tuple[Compiled, bool]] = {}
+        self._transformed: dict[tuple, Jitted] = {}
         _jitted.add(self)
         self._param_names = parameter_names(fun)
 
@@ -308,7 +313,9 @@ class Jitted:
             # ends the recursion), and two threads tracing one new signature at once
             # both trace; the first result is kept (compiles happen once: the compile
             # cache has a lock per program).
-            compiled = self._cache.setdefault(key, self._trace(key, arguments))
+            compiled = self._trace(key, arguments)
+            if not compiled.closes_over_tracers:
+                compiled = self._cache.setdefault(key, compiled)
         return compiled, leaves, in_avals, committed
 
     def _trace(self, key: SignatureKey, arguments) -> Compiled:
@@ -334,7 +341,8 @@ class Jitted:
             key = _fast_key(args)
             if key is not None:
                 self._fast[key] = FastCall(compiled, committed)
-        if concrete_values_evaluate() and not any(isinstance(x, Tracer) for x in leaves):
+        if concrete_values_evaluate() and not compiled.closes_over_tracers and not any(
+                isinstance(x, Tracer) for x in leaves):
             outs = compiled.call_flat(leaves, in_avals, committed)
         else:  # a `jit` equation, which the transform's rule keeps compiled
             outs = jit_p.bind(*compiled.graph.consts, *leaves, graph=compiled.open_graph,
@@ -349,6 +357,19 @@ class Jitted:
     def lower(self, *args, **kwargs) -> Lowered:
         """Traces, lowers and compiles for these arguments; see `Lowered`."""
         return Lowered(self._compiled(args, kwargs)[0])
+
+    def transformed(self, key: tuple, transform) -> "Jitted":
+        """`jit(transform(self.fun))` with this function's static arguments and device,
+        made once per `key` (which names the transform and its options): a transform
+        that runs whole when called, such as `value_and_grad`, compiles into one
+        program with the function instead of calling it as a `jit` equation."""
+        jitted = self._transformed.get(key)
+        if jitted is None:
+            inner = transform(self.fun)
+            inner.__name__ = f"{key[0]}({self.__name__})"
+            jitted = self._transformed.setdefault(key, Jitted(
+                inner, self.static_argnums, self.static_argnames, self.device))
+        return jitted
 
 
 _LEAF = pytree.tree_structure(0)
