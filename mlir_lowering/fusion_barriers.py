@@ -29,10 +29,21 @@ a 1,000-step unrolled `grad` (92 residuals per chunk) split it into 1,005 dispat
 made it compile 3.5x slower.  Such a program is cut later, where few values are live."""
 
 
+MAX_INPUTS = 16
+"""A chunk ends before an equation that would make it read more than this many values
+it did not compute (arguments, values of earlier chunks; constants aside). Each is a
+buffer binding of the dispatch that reads it, and IREE 3.13 fuses without counting
+them: a dispatch over 32 bindings compiles, then fails when the module loads ("binding
+count 33 > 32", docs/iree_defects.md, defect 17), e.g. `jit` of an elementwise
+function of 32 arrays, or the transpose of a 40-step chain (one residual argument per
+step). Half the limit leaves room for the results."""
+
+
 class FusionChunks:
     """Ends a chunk of `graph`'s lowering once `CHUNK_OPS` lines have been written, at
     the first equation after which at most `MAX_CROSSING` of the chunk's values are
-    read later.
+    read later; or before an equation that would make it read more than `MAX_INPUTS`
+    values it did not compute.
 
     Args:
       b: the builder the equations of `graph` are written with.
@@ -42,10 +53,12 @@ class FusionChunks:
 
     def __init__(self, b: FunctionBuilder, graph: Graph):
         self._b, self._graph = b, graph
+        self._inputs: set = set()  # what the chunk read and did not compute
+        self._computed: set = set()
         self._start = len(b.lines)
         self._crossing: dict | None = None  # the chunk's values read later, in order
         self._last_use: dict = {}
-        self._constant: set = set()
+        self._constant = _computed_from_literals(graph)
         self._dying: dict = {}
         self._done = 0  # equations whose deaths `_crossing` accounts for
 
@@ -54,10 +67,11 @@ class FusionChunks:
         values are read later, passes those through an optimization barrier and rebinds
         them in `env` (variable -> `Value`) to its results."""
         b = self._b
+        too_many_inputs = self._reads_too_many_inputs(index)
         if self._crossing is None:  # nothing is tracked before the first chunk fills
-            if len(b.lines) - self._start < CHUNK_OPS:
+            if len(b.lines) - self._start < CHUNK_OPS and not too_many_inputs:
                 return
-            self._last_use, self._constant, self._dying = _liveness(self._graph)
+            self._last_use, self._dying = _liveness(self._graph)
             self._crossing = {v: None for eqn in self._graph.eqns[:index + 1]
                               for v in eqn.outputs if self._crosses(v, index, env)}
         else:
@@ -67,7 +81,8 @@ class FusionChunks:
                 for v in self._dying.get(i, ()):
                     self._crossing.pop(v, None)
         self._done = index + 1
-        if len(b.lines) - self._start < CHUNK_OPS or len(self._crossing) > MAX_CROSSING:
+        if not too_many_inputs and (len(b.lines) - self._start < CHUNK_OPS
+                                       or len(self._crossing) > MAX_CROSSING):
             return
         if self._crossing:
             crossing = list(self._crossing)
@@ -75,25 +90,45 @@ class FusionChunks:
             outs = b.op("stablehlo.optimization_barrier", values, [x.aval for x in values])
             env.update(zip(crossing, outs))
         self._crossing, self._start = {}, len(b.lines)
+        self._inputs, self._computed = set(), set()
+
+    def _reads_too_many_inputs(self, index: int) -> bool:
+        """Notes what equation `index` read and computed; whether the next equation
+        would take the chunk over `MAX_INPUTS`."""
+        eqns = self._graph.eqns
+        self._inputs.update(self._new_inputs(eqns[index]))
+        self._computed.update(eqns[index].outputs)
+        if index + 1 == len(eqns) or not self._inputs:
+            return False
+        return len(self._inputs | self._new_inputs(eqns[index + 1])) > MAX_INPUTS
+
+    def _new_inputs(self, eqn) -> set:
+        return {v for v in eqn.inputs if type(v) is not Literal and v not in self._computed
+                and v not in self._constant and 0 not in v.aval.shape}
 
     def _crosses(self, v, index: int, env: dict) -> bool:
         return (self._last_use.get(v, -1) > index and v not in self._constant and v in env
                 and 0 not in env[v].shape)
 
 
-def _liveness(graph: Graph) -> tuple[dict, set, dict]:
-    """(variable -> index of the last equation reading it, or len(eqns) for an output;
-    the variables computed from literals alone, which need no barrier: IREE folds them
-    or evaluates them once when the program loads; equation index -> the variables
-    it reads last)."""
-    last_use, constant = {}, set()
-    for index, eqn in enumerate(graph.eqns):
-        variables = [a for a in eqn.inputs if type(a) is not Literal]
-        last_use.update((v, index) for v in variables)
-        if all(v in constant for v in variables):
+def _computed_from_literals(graph: Graph) -> set:
+    """The variables computed from literals alone: they need no barrier and no binding
+    (IREE folds them or evaluates them once when the program loads)."""
+    constant = set()
+    for eqn in graph.eqns:
+        if all(type(a) is Literal or a in constant for a in eqn.inputs):
             constant.update(eqn.outputs)
+    return constant
+
+
+def _liveness(graph: Graph) -> tuple[dict, dict]:
+    """(variable -> index of the last equation reading it, or len(eqns) for an output;
+    equation index -> the variables it reads last)."""
+    last_use = {}
+    for index, eqn in enumerate(graph.eqns):
+        last_use.update((a, index) for a in eqn.inputs if type(a) is not Literal)
     last_use.update((v, len(graph.eqns)) for v in graph.outvars if type(v) is not Literal)
     dying: dict = {}
     for v, index in last_use.items():
         dying.setdefault(index, []).append(v)
-    return last_use, constant, dying
+    return last_use, dying

@@ -185,3 +185,62 @@ def test_a_long_chain_compiles_in_near_linear_time_and_runs():
     for seed in (9, 10):
         x = inputs(seed)
         np.testing.assert_allclose(np.asarray(jitted(x)), chain_np(x, steps), rtol=1e-4)
+
+
+@pytest.mark.parametrize("n", [31, 32, 48])
+@pytest.mark.parametrize("shape", [(), (5,)])
+def test_a_program_reading_many_arguments_loads_and_runs(n, shape):
+    """IREE fused these into one dispatch with a binding per argument; over 32 the
+    module failed to load (docs/iree_defects.md, defect 17)."""
+    def f(*xs):
+        acc = xs[0]
+        for x in xs[1:]:
+            acc = acc * 0.5 + x
+        return acc
+
+    jitted = irax.jit(f)
+    for seed in (0, 1):
+        xs = [np.random.default_rng(seed + i).standard_normal(shape).astype(np.float32)
+              for i in range(n)]
+        want = xs[0].astype(np.float64)
+        for x in xs[1:]:
+            want = want * 0.5 + x
+        np.testing.assert_allclose(np.asarray(jitted(*xs)), want, rtol=1e-5, atol=1e-6)
+    text = jitted.lower(*xs).as_text()
+    limit = fusion_barriers.MAX_INPUTS  # the first chunk reads 16 arguments, the next
+    assert len(barrier_operands(text)) == -(-(n - limit) // (limit - 1))  # 15 and a carry
+
+
+def test_vjp_of_a_jitted_chain_longer_than_the_binding_limit():
+    """The transpose program takes one residual per step: 40 steps failed to load."""
+    f = irax.jit(lambda x: jnp.sum(chain(40, shift=0.0)(x)))
+    for seed in (3, 4):
+        x = inputs(seed, 8)
+        _, vjp_fn = irax.vjp(f, x)
+        (got,) = vjp_fn(np.float32(1.0))
+        t, dx = x.astype(np.float64), np.ones(8)
+        for _ in range(40):  # forward-mode product of the step derivatives
+            th = np.tanh(t)
+            dx, t = dx * (1 - th * th) * 1.0001, th * 1.0001
+        np.testing.assert_allclose(np.asarray(got), dx, rtol=1e-4)
+
+
+def test_a_module_over_the_binding_limit_is_split_like_a_compile_failure(monkeypatch,
+                                                                          capsys):
+    """Should a dispatch still exceed the binding limit (here: the chunk limit is
+    switched off), the module that fails to load is handled like a program IREE could
+    not compile: halved, each half compiled on its own."""
+    monkeypatch.setattr(fusion_barriers, "MAX_INPUTS", 10**6)
+    monkeypatch.setattr(irax.config, "log_compiles", True)
+
+    def f(*xs):
+        return sum(x * (i + 1) for i, x in enumerate(xs))
+
+    jitted = irax.jit(f)
+    for seed in (5, 6):
+        xs = [np.random.default_rng(seed + i).standard_normal(3).astype(np.float32)
+              for i in range(40)]
+        want = sum(x.astype(np.float64) * (i + 1) for i, x in enumerate(xs))
+        np.testing.assert_allclose(np.asarray(jitted(*xs)), want, rtol=1e-5, atol=1e-5)
+    log = capsys.readouterr().err
+    assert "does not load" in log and "as two programs" in log, log

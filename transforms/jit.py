@@ -116,8 +116,18 @@ class Compiled:
                     executable, vmfb = _after_compile_error(self, error), b""
                 else:
                     consts = [device.put(a) for a in lowered.hoisted] + consts
-                    executable = load_executable(
-                        vmfb, device, driver=program_driver(properties, device))
+                    try:
+                        executable = load_executable(
+                            vmfb, device, driver=program_driver(properties, device))
+                    except (IndexError, RuntimeError) as error:
+                        if "binding count" not in str(error):
+                            raise
+                        # A dispatch over the runtime's binding limit (iree_defects.md,
+                        # 17) that the lowering's chunks did not prevent: a compile
+                        # failure found late, handled like one.
+                        executable, vmfb = _after_compile_error(self, CompileError(
+                            f"IREE compiled {self.name!r} into a module that does not "
+                            f"load: {error}", [("error", str(error))], flags)), b""
                 loaded = self._loaded = (executable, consts)
                 self._lowered = None  # re-lowered only if released and called again
                 admitted = len(vmfb)
