@@ -4,7 +4,9 @@
 `NON_DIFFERENTIABLE` to (function, arguments) for primitives with integer/bool
 outputs or zero derivatives.
 """
+import conv_cases
 import numpy as np
+import windowed_cases
 
 from irax.core.primitives import elementwise as ew
 from irax.core.primitives import indexing as ix
@@ -188,3 +190,8 @@ DIFFERENTIABLE.update({
 })
 # Forward-mode only (reverse mode raises, as in JAX): tests/test_autodiff_rules.py.
 NON_DIFFERENTIABLE["while"] = (_while_case, [normal(3)])
+
+# Families with their own case files (merged here so that every suite sees them).
+for _family in (conv_cases, windowed_cases):
+    DIFFERENTIABLE.update(_family.DIFFERENTIABLE)
+    NON_DIFFERENTIABLE.update(_family.NON_DIFFERENTIABLE)

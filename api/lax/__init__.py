@@ -36,9 +36,13 @@ from irax.core.primitives.collectives import (
     all_gather, axis_index, pmax, pmean, pmin, psum)
 
 from .control_flow import *  # noqa: F401,F403
+from .convolution import *  # noqa: F401,F403
+from .convolution import __all__ as _convolution
 from .control_flow import __all__ as _control_flow
 from .slicing import *  # noqa: F401,F403
 from .slicing import __all__ as _slicing
+from .windowed import *  # noqa: F401,F403
+from .windowed import __all__ as _windowed
 
 class RoundingMethod(enum.IntEnum):
     """`lax.round`'s rounding_method: halves away from zero, or to the nearest even."""
@@ -81,7 +85,7 @@ def full_like(x, fill_value, dtype=None, shape=None):
 
 
 __all__ = [
-    *_slicing, *_control_flow,
+    *_slicing, *_control_flow, *_convolution, *_windowed,
     # elementwise
     "abs", "acos", "acosh", "add", "asin", "asinh", "atan", "atan2", "atanh", "bitwise_and",
     "bitwise_not", "bitwise_or", "bitwise_xor", "cbrt", "ceil", "complex", "conj", "cos", "cosh",

@@ -5,9 +5,10 @@ logsumexp subtract the maximum first so that they are stable for large inputs.
 
     irax.nn.softmax(jnp.array([1000., 1000.]))   # [0.5, 0.5], no overflow
 """
-from .activations import *  # noqa: F401,F403
+from . import initializers  # noqa: F401  (irax.nn.initializers)
+from .activations import *
 from .activations import __all__ as _activations
-from .functions import *  # noqa: F401,F403
+from .functions import *
 from .functions import __all__ as _functions
 
 __all__ = [*_activations, *_functions]

@@ -12,10 +12,12 @@ from . import (  # noqa: F401  (each module fills the rule tables)
     call,
     collectives,
     control_flow,
+    conv,
     elementwise,
     indexing,
     linalg,
     reductions,
     sorting,
     structural,
+    windowed,
 )

@@ -1,0 +1,1 @@
+"""irax.example_libraries.optimizers: JAX's first-order optimizers."""

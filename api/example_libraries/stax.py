@@ -1,0 +1,1 @@
+"""irax.example_libraries.stax: JAX's neural-network layer library."""

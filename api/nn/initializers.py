@@ -1,0 +1,1 @@
+"""irax.nn.initializers: JAX's parameter initializers."""

@@ -1,0 +1,1 @@
+"""Lowering of the convolution primitives to `stablehlo.convolution`."""
