@@ -47,6 +47,8 @@ ACTIVATIONS = {
     "squareplus": lambda x: (x + np.sqrt(x * x + 4)) / 2,
     "sparse_plus": lambda x: np.where(x <= -1, 0, np.where(x >= 1, x, (x + 1) ** 2 / 4)),
     "sparse_sigmoid": lambda x: np.clip(x + 1, 0, 2) / 2,
+    "identity": lambda x: x,
+    "tanh": np.tanh,
 }
 
 
@@ -139,6 +141,39 @@ def test_activation_stability():
         assert np.all(np.isfinite(out)), name
     np.testing.assert_array_equal(nn.silu(jnp.array([-1000.0])), [0.0])
     np.testing.assert_array_equal(nn.gelu(jnp.array([-1000.0, 1000.0])), [0.0, 1000.0])
+
+
+def test_log1mexp_is_accurate_from_tiny_to_large_arguments():
+    x = np.array([1e-30, 1e-8, 1e-3, 0.5, np.log(2.0), 0.7, 5.0, 40.0, 60.0])
+    # float64 reference: log(1 - e^-x), evaluated where each form keeps its digits
+    want = np.where(x < np.log(2.0), np.log(-np.expm1(-x)), np.log1p(-np.exp(-x)))
+    np.testing.assert_allclose(nn.log1mexp(jnp.asarray(x, jnp.float32)), want, rtol=3e-7)
+    assert float(nn.log1mexp(0.0)) == -np.inf
+    assert np.isnan(float(nn.log1mexp(-1.0)))
+    naive = np.log(1 - np.exp(-x.astype(np.float32)))  # what the rule avoids
+    assert not np.allclose(naive, want, rtol=1e-3)
+
+
+def test_log1mexp_and_logmeanexp_gradients(x64):
+    from irax.test_util import check_grads
+    check_grads(nn.log1mexp, (np.array([0.2, 0.5, 0.69, 0.7, 3.0]),), order=2)
+    check_grads(lambda x: nn.logmeanexp(x, axis=1), (np.arange(6.0).reshape(2, 3) / 3,),
+                order=2)
+
+
+@pytest.mark.parametrize("axis, keepdims", [(None, False), (1, False), ((0, 2), True)])
+def test_logmeanexp(axis, keepdims):
+    x = np.random.default_rng(12).normal(size=(2, 3, 4)) * 300  # overflows exp in float32
+    mask = x > -100
+    for where, n in ((None, None), (mask, np.sum(mask, axis=axis, keepdims=keepdims))):
+        got = nn.logmeanexp(jnp.asarray(x, jnp.float32), axis=axis, keepdims=keepdims,
+                            where=where)
+        m = np.max(x, axis=axis, keepdims=True)
+        terms = np.exp(x - m) if where is None else np.where(where, np.exp(x - m), 0)
+        total = np.log(np.sum(terms, axis=axis, keepdims=True)) + m
+        total = total if keepdims else np.squeeze(total, axis=axis)
+        count = x.size / total.size if n is None else n
+        np.testing.assert_allclose(got, total - np.log(count), rtol=1e-5)
 
 
 # ---- softmax family --------------------------------------------------------------

@@ -16,7 +16,7 @@ from irax.transforms.custom_derivatives import custom_jvp
 __all__ = ["relu", "relu6", "sigmoid", "log_sigmoid", "softplus", "silu", "swish", "gelu",
            "elu", "leaky_relu", "celu", "selu", "hard_tanh", "hard_sigmoid", "hard_silu",
            "hard_swish", "mish", "soft_sign", "squareplus", "sparse_plus", "sparse_sigmoid",
-           "glu"]
+           "glu", "identity", "tanh", "log1mexp"]
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -269,6 +269,41 @@ def glu(x, axis: int = -1) -> Tensor:
     half = [(0, size // 2), (size // 2, size)]
     first, second = (_slice_along(x, axis, lo, hi) for lo, hi in half)
     return first * sigmoid(second)
+
+
+def identity(x) -> Tensor:
+    """`x` itself, as an array (`jax.nn.identity`).
+
+    Example:
+      >>> irax.nn.identity(jnp.array([-1., 2.]))
+      Array([-1.,  2.], dtype=float32)
+    """
+    return asarray_arg("identity", x)
+
+
+def tanh(x) -> Tensor:
+    """Hyperbolic tangent (`jax.nn.tanh`, the same function as `jnp.tanh`).
+
+    Example:
+      >>> irax.nn.tanh(jnp.array([0.]))
+      Array([0.], dtype=float32)
+    """
+    return jnp.tanh(_inexact("tanh", x))
+
+
+def log1mexp(x) -> Tensor:
+    """`log(1 - exp(-x))` for x >= 0, accurate for small and large x (Maechler's
+    rule: `log(-expm1(-x))` below log 2, `log1p(-exp(-x))` above), as `jax.nn.log1mexp`.
+    -inf at 0 and NaN for negative x.
+
+    Example:
+      >>> irax.nn.log1mexp(jnp.array([1e-8, 50.]))
+      Array([-1.8420681e+01, -1.9287499e-22], dtype=float32)
+    """
+    x = _inexact("log1mexp", x)
+    small = x < math.log(2.0)
+    return jnp.where(small, jnp.log(-jnp.expm1(-jnp.where(small, x, 1.0))),
+                     jnp.log1p(-jnp.exp(-jnp.where(small, 1.0, x))))
 
 
 def _slice_along(x: Tensor, axis: int, start: int, stop: int) -> Tensor:

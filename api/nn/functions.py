@@ -5,6 +5,7 @@ Softmax-type functions subtract the maximum (under `stop_gradient`, as in JAX) b
 exponentiating, so they neither overflow nor lose the large terms.  An optional
 boolean `where` mask excludes entries from the reductions.
 """
+import math
 import operator
 
 import numpy as np
@@ -23,7 +24,8 @@ from irax.numpy.util import (
     promote_args_inexact,
 )
 
-__all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "standardize", "normalize"]
+__all__ = ["softmax", "log_softmax", "logsumexp", "logmeanexp", "one_hot", "standardize",
+           "normalize"]
 
 
 
@@ -153,6 +155,25 @@ def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = 
     if b is not None and not is_complex:
         out = jnp.where(sign < 0, np.nan, out)
     return out
+
+
+def logmeanexp(x, axis=None, where=None, keepdims: bool = False) -> Tensor:
+    """`log(mean(exp(x)))` over `axis`, computed without overflow (`jax.nn.logmeanexp`):
+    `logsumexp` minus the log of the number of entries reduced (those `where` selects).
+
+    Example:
+      >>> irax.nn.logmeanexp(jnp.array([1000., 1000.]))
+      Array(1000., dtype=float32)
+    """
+    (x,) = promote_args_inexact("logmeanexp", x)
+    axes = canonical_axes("logmeanexp", axis, x.ndim)
+    mask = _mask("logmeanexp", where, x.shape)
+    if mask is None:
+        count = math.prod(x.shape[a] for a in axes)
+    else:
+        count = jnp.sum(jnp.broadcast_to(mask, x.shape), axis=axes, keepdims=keepdims,
+                        dtype=x.dtype)
+    return logsumexp(x, axis=axis, keepdims=keepdims, where=where) - jnp.log(count)
 
 
 def one_hot(x, num_classes: int, *, dtype=None, axis: int = -1) -> Tensor:
