@@ -14,12 +14,14 @@ import subprocess
 import sys
 import textwrap
 
+import conv_cases
 import numpy as np
 import pytest
 
 import irax
 import irax.numpy as jnp
 from irax import lax
+from irax.core.primitives import windowed as win
 from irax.mlir_lowering import LOWERING_RULES
 from irax.tree_util import tree_flatten
 
@@ -182,6 +184,23 @@ def cases(seed: int) -> dict:
                                         [f(3, 0), np.array([[1], [2]], I32), f(2, 0)])
         out[f"{name}:size1"] = (lambda x, k, u, fn=fn: fn(x, k, u, ROWS_SCATTER),
                                 [f(1, 1), np.zeros((1, 1), I32), f(1, 1)])
+    out.update({
+        "reduce_window_sum:empty_padded": (lambda x: lax.reduce_window(
+            x, 0.0, lax.add, (1, 2), (1, 1), ((2, 0), (0, 0))), [f(0, 3)]),
+        "reduce_window_sum:size1": (lambda x: lax.reduce_window(x, 0.0, lax.add, (1, 1)),
+                                    [f(1, 1)]),
+        "reduce_window_max:empty_padded": (lambda x: lax.reduce_window(
+            x, -jnp.inf, lax.max, (2, 2), (1, 1), ((1, 1), (0, 0))), [f(0, 3)]),
+        "reduce_window_min:no_windows": (lambda x: lax.reduce_window(
+            x, jnp.inf, lax.min, (4, 1), (1, 1)), [f(3, 2)]),
+        "select_and_gather_add:empty_padded": (lambda t, x: win.select_and_gather_add(
+            t, x, "max", (1, 1), (1, 1), ((1, 0), (0, 0))), [f(0, 3), f(0, 3)]),
+        "select_and_scatter_add:no_windows": (lambda s, x: win.select_and_scatter_add(
+            s, x, "max", (4, 1), (1, 1), ((0, 0), (0, 0))), [f(0, 2), f(3, 2)]),
+        "optimization_barrier:empty": (lambda x, y: lax.optimization_barrier((x, y)),
+                                       [f(0, 2), f(3)]),
+    })
+    out.update(conv_cases.zero_size_cases(f))
     out["einsum:zero_length_axis"] = (lambda x, y: jnp.einsum("ij,jk->ik", x, y),
                                       [f(3, 0), f(0, 2)])
     return out
