@@ -22,12 +22,15 @@ class ProgramProperties(NamedTuple):
     complex: some value is complex.
     float64: some value is float64 or complex128 (host CPU code may call libm).
     largest_matmul: elements of the largest matmul result (0 without matmuls).
+    largest_matmul_flops: 2 * result elements * contracted elements of the costliest
+      matmul: how compute-bound it is (an outer product has many elements, few flops).
     """
     matmul: bool = False
     loop: bool = False
     complex: bool = False
     float64: bool = False
     largest_matmul: int = 0
+    largest_matmul_flops: int = 0
 
 
 def program_properties(graph: Graph | ClosedGraph) -> ProgramProperties:
@@ -36,10 +39,10 @@ def program_properties(graph: Graph | ClosedGraph) -> ProgramProperties:
     Example:
         >>> program_properties(irax.make_graph(jnp.dot)(jnp.ones((4, 3)), jnp.ones(3)))
         ProgramProperties(matmul=True, loop=False, complex=False, float64=False,
-                          largest_matmul=4)
+                          largest_matmul=4, largest_matmul_flops=24)
     """
     found = {"matmul": False, "loop": False, "complex": False, "float64": False,
-             "largest_matmul": 0}
+             "largest_matmul": 0, "largest_matmul_flops": 0}
     _visit(graph.graph if isinstance(graph, ClosedGraph) else graph, found)
     return ProgramProperties(**found)
 
@@ -56,6 +59,11 @@ def _visit(graph: Graph, found: dict) -> None:
             if name in _MATMULS:
                 found["matmul"] = True
                 found["largest_matmul"] = max(found["largest_matmul"], var.aval.size)
+                (contracting, _), _ = eqn.params["dimension_numbers"]
+                lhs_shape = eqn.inputs[0].aval.shape
+                flops = 2 * var.aval.size * int(np.prod([lhs_shape[d] for d in contracting],
+                                                        dtype=np.int64))
+                found["largest_matmul_flops"] = max(found["largest_matmul_flops"], flops)
         for value in eqn.params.values():
             for sub in value if isinstance(value, (tuple, list)) else (value,):
                 if isinstance(sub, (Graph, ClosedGraph)):

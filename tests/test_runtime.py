@@ -421,3 +421,32 @@ def test_loops_of_matmuls_run_on_local_task_and_mix_buffers_with_local_sync():
     again = irax.jit(lambda a: a * 2.0)(carry)
     np.testing.assert_allclose(np.asarray(scan(again, xs)[0]), np.asarray(
         lax.scan(step, np.asarray(again), xs)[0]), rtol=1e-6)
+
+
+def test_compute_bound_matmuls_run_on_local_task_outer_products_do_not():
+    import irax.numpy as jnp
+    from irax.mlir_lowering.properties import program_properties
+    from irax.runtime.compile_policy import THREADED_MIN_MATMUL_FLOPS, program_driver
+    from irax.runtime.device import CpuDevice
+    device = CpuDevice(0)
+    if device.driver != "local-sync":
+        pytest.skip("IRAX_CPU_DRIVER chose another default driver")
+
+    def properties(f, *args):
+        return program_properties(irax.make_graph(f)(*args))
+
+    attention_like = lambda q, k: jnp.einsum("bqd,bkd->bqk", q, k)
+    q = np.ones((32, 256, 64), np.float32)
+    big = properties(attention_like, q, q)
+    assert big.largest_matmul_flops == 2 * 32 * 256 * 256 * 64 >= THREADED_MIN_MATMUL_FLOPS
+    assert program_driver(big, device) == "local-task"
+    outer = properties(lambda a, b: jnp.einsum("bi,bj->bij", a, b),
+                       np.ones((128, 784), np.float32), np.ones((128, 512), np.float32))
+    assert outer.largest_matmul == 128 * 784 * 512 and outer.largest_matmul_flops < 2 ** 27
+    assert program_driver(outer, device) == "local-sync"
+    compiled = irax.jit(attention_like)
+    for seed in (0, 1):
+        a, b = (np.random.default_rng(seed + i).standard_normal(q.shape).astype(np.float32)
+                for i in range(2))
+        np.testing.assert_allclose(np.asarray(compiled(a, b)),
+                                   np.einsum("bqd,bkd->bqk", a, b), rtol=2e-4, atol=2e-3)
