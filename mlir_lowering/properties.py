@@ -12,12 +12,14 @@ from ..core.graph import ClosedGraph, Graph
 
 _LOOPS = frozenset({"while", "scan"})
 _MATMULS = frozenset({"dot_general"})
+_CONVOLUTIONS = frozenset({"conv_general_dilated"})
 
 
 class ProgramProperties(NamedTuple):
     """What picks a program's flags and driver.
 
     matmul: it multiplies matrices (dot_general).
+    convolution: it convolves (conv_general_dilated).
     loop: it has a loop (while, scan: a `stablehlo.while`).
     complex: some value is complex.
     float64: some value is float64 or complex128 (host CPU code may call libm).
@@ -26,6 +28,7 @@ class ProgramProperties(NamedTuple):
       matmul: how compute-bound it is (an outer product has many elements, few flops).
     """
     matmul: bool = False
+    convolution: bool = False
     loop: bool = False
     complex: bool = False
     float64: bool = False
@@ -38,10 +41,10 @@ def program_properties(graph: Graph | ClosedGraph) -> ProgramProperties:
 
     Example:
         >>> program_properties(irax.make_graph(jnp.dot)(jnp.ones((4, 3)), jnp.ones(3)))
-        ProgramProperties(matmul=True, loop=False, complex=False, float64=False,
-                          largest_matmul=4, largest_matmul_flops=24)
+        ProgramProperties(matmul=True, convolution=False, loop=False, complex=False,
+                          float64=False, largest_matmul=4, largest_matmul_flops=24)
     """
-    found = {"matmul": False, "loop": False, "complex": False, "float64": False,
+    found = {"matmul": False, "convolution": False, "loop": False, "complex": False, "float64": False,
              "largest_matmul": 0, "largest_matmul_flops": 0}
     _visit(graph.graph if isinstance(graph, ClosedGraph) else graph, found)
     return ProgramProperties(**found)
@@ -54,6 +57,8 @@ def _visit(graph: Graph, found: dict) -> None:
         name = eqn.primitive.name
         if name in _LOOPS:
             found["loop"] = True
+        if name in _CONVOLUTIONS:
+            found["convolution"] = True
         for var in eqn.outputs:
             _note_dtype(var.aval.dtype, found)
             if name in _MATMULS:

@@ -385,6 +385,38 @@ def test_program_flags_data_tile_loop_free_real_matmuls_only(x64):
     assert flags(jnp.sin, a.astype(np.float64)) == set(SYSTEM_LINK_FLAGS)
     inner_jit = lambda x: irax.jit(lambda y: y @ y)(x) + 1  # sub-Graphs count too
     assert set(DATA_TILING_FLAGS) <= flags(inner_jit, a)
+    image, kernel = np.ones((1, 4, 4, 1), np.float32), np.ones((3, 3, 1, 2), np.float32)
+    conv_then_dense = lambda x, k, w: lax.conv_general_dilated(
+        x, k, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")).reshape(1, 32) @ w
+    assert not set(DATA_TILING_FLAGS) & flags(conv_then_dense, image, kernel,
+                                              np.ones((32, 3), np.float32))
+
+
+def test_a_stax_convnet_adam_step_compiles_at_the_first_attempt():
+    """Data-tiled, this step failed to compile (stack allocation limit) and was
+    retried without data tiling; programs with convolutions are no longer tiled."""
+    import warnings
+
+    import irax.numpy as jnp
+    from irax.example_libraries import optimizers, stax
+    from irax.runtime.compile_fallback import CompileFallbackWarning
+    init_fun, apply_fun = stax.serial(
+        stax.Conv(16, (3, 3), padding="SAME"), stax.Relu,
+        stax.MaxPool((2, 2), strides=(2, 2)), stax.Flatten, stax.Dense(10), stax.LogSoftmax)
+    _, params = init_fun(irax.random.PRNGKey(0), (-1, 28, 28, 1))
+    opt_init, opt_update, get_params = optimizers.adam(1e-3)
+
+    def loss(params, x, y):
+        return -jnp.mean(jnp.sum(apply_fun(params, x) * y, axis=-1))
+
+    step = irax.jit(lambda i, s, x, y: opt_update(i, irax.grad(loss)(get_params(s), x, y), s))
+    x = np.random.default_rng(0).standard_normal((32, 28, 28, 1)).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[np.arange(32) % 10]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CompileFallbackWarning)
+        state = step(0, opt_init(params), x, y)
+        state = step(1, state, -x, y)
+    assert np.isfinite(float(loss(get_params(state), x, y)))
 
 
 def test_loops_of_matmuls_run_on_local_task_and_mix_buffers_with_local_sync():
