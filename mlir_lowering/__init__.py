@@ -5,7 +5,7 @@
 verified by MLIR, with the argument and result avals.  `LOWERING_RULES[primitive]`
 holds one rule per primitive; the rule modules, one per primitive family
 (elementwise, structural, reductions, linalg, indexing, sorting, control_flow,
-call, conv, windowed), register into it
+call, conv, windowed, special, fft), register into it
 when imported here.  `builder` writes the MLIR text; `precise_math` spells out the
 real float functions IREE 3.13 computes wrongly or inaccurately; `zero_size` writes
 the known results of equations on zero-size arrays, which IREE never sees.  No IREE
@@ -17,9 +17,11 @@ from . import (  # noqa: F401
     control_flow,
     conv,
     elementwise,
+    fft,
     indexing,
     linalg,
     reductions,
+    special,
     sorting,
     structural,
     windowed,

@@ -5,7 +5,10 @@
 outputs or zero derivatives.
 """
 import conv_cases
+import factorization_cases
+import fft_cases
 import numpy as np
+import special_cases
 import windowed_cases
 
 from irax.core.primitives import elementwise as ew
@@ -192,6 +195,6 @@ DIFFERENTIABLE.update({
 NON_DIFFERENTIABLE["while"] = (_while_case, [normal(3)])
 
 # Families with their own case files (merged here so that every suite sees them).
-for _family in (conv_cases, windowed_cases):
+for _family in (conv_cases, windowed_cases, special_cases, fft_cases, factorization_cases):
     DIFFERENTIABLE.update(_family.DIFFERENTIABLE)
     NON_DIFFERENTIABLE.update(_family.NON_DIFFERENTIABLE)

@@ -39,9 +39,12 @@ from .control_flow import *  # noqa: F401,F403
 from .convolution import *  # noqa: F401,F403
 from .convolution import __all__ as _convolution
 from .control_flow import __all__ as _control_flow
+from . import linalg  # noqa: F401  (irax.lax.linalg)
 from .slicing import *  # noqa: F401,F403
 from .slicing import __all__ as _slicing
 from .windowed import *  # noqa: F401,F403
+from .special import *  # noqa: F401,F403
+from .special import __all__ as _special
 from .windowed import __all__ as _windowed
 
 class RoundingMethod(enum.IntEnum):
@@ -85,7 +88,7 @@ def full_like(x, fill_value, dtype=None, shape=None):
 
 
 __all__ = [
-    *_slicing, *_control_flow, *_convolution, *_windowed,
+    *_slicing, *_control_flow, *_convolution, *_special, *_windowed,
     # elementwise
     "abs", "acos", "acosh", "add", "asin", "asinh", "atan", "atan2", "atanh", "bitwise_and",
     "bitwise_not", "bitwise_or", "bitwise_xor", "cbrt", "ceil", "complex", "conj", "cos", "cosh",

@@ -11,6 +11,7 @@ from irax.core import dtypes as _dtypes
 from irax.core.aval import float0 as float0
 from irax.core.tensor import Tensor as _Tensor
 
+from . import fft as fft
 from . import linalg as linalg
 from .array_methods import install_array_methods as _install_array_methods
 from .creation import *

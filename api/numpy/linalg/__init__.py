@@ -18,8 +18,11 @@ from .. import linalg_ops, ufuncs
 from ..linalg_ops import matmul, matrix_transpose, tensordot, vecdot
 from ..util import asarray_arg, canonical_axes, canonical_axis, convert, promote_args_inexact
 
+from .factorizations import *  # noqa: E402,F401,F403
+from .factorizations import __all__ as _factorizations  # noqa: E402
+
 __all__ = ["norm", "vector_norm", "matrix_norm", "matmul", "matrix_transpose", "tensordot",
-           "vecdot", "outer", "cross", "matrix_power", "multi_dot"]
+           "vecdot", "outer", "cross", "matrix_power", "multi_dot", *_factorizations]
 
 _MATRIX_ORDS = "None, 'fro', 1, -1, inf, -inf"
 

@@ -1,0 +1,2 @@
+"""irax.numpy.fft: NumPy's discrete Fourier transforms, as `jax.numpy.fft`."""
+__all__: list = []

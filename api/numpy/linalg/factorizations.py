@@ -1,0 +1,3 @@
+"""irax.numpy.linalg's functions built on matrix factorizations (cholesky, solve, inv,
+det, slogdet, ...)."""
+__all__: list = []

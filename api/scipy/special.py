@@ -1,0 +1,1 @@
+"""irax.scipy.special: SciPy's special functions, as `jax.scipy.special`."""

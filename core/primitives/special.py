@@ -1,0 +1,2 @@
+"""Special-function primitives (lgamma, digamma, igamma, ...): abstract eval, NumPy/SciPy
+impl, binding functions."""

@@ -1,0 +1,1 @@
+"""JVP, transpose and batching rules of the `fft` primitive."""
