@@ -56,6 +56,26 @@ def _convolution(b: FunctionBuilder, lhs, rhs, out, attrs: dict, params: dict):
     return b.op("stablehlo.convolution", [lhs, rhs], [out], attrs)[0]
 
 
+def _canonical_padded(b: FunctionBuilder, lhs, rhs, params: dict):
+    """(lhs in (N, C, spatial...), padded with the convolution's padding and its lhs
+    dilation as interior padding; rhs in (O, I, window...))."""
+    lhs_spec, rhs_spec, _ = params["dimension_numbers"]
+    x, w = _transpose(b, lhs, lhs_spec), _transpose(b, rhs, rhs_spec)
+    config = [(0, 0, 0)] * 2 + [(lo, hi, d - 1) for (lo, hi), d in
+                                zip(params["padding"], params["lhs_dilation"])]
+    return pad(b, x, b.constant(0, x.dtype), config), w
+
+
+def _spatial_slice(b: FunctionBuilder, x, starts, sizes, strides):
+    """`x[:, :, starts[0]::strides[0] (sizes[0] of them), ...]`."""
+    n, c = x.shape[:2]
+    limits = [s + (m - 1) * stride + 1 for s, m, stride in zip(starts, sizes, strides)]
+    return b.emit("stablehlo.slice", x, shape=(n, c, *sizes), attrs={
+        "start_indices": i64_array([0, 0, *starts]),
+        "limit_indices": i64_array([n, c, *limits]),
+        "strides": i64_array([1, 1, *strides])})
+
+
 def _per_output_position(b: FunctionBuilder, lhs, rhs, out, params: dict):
     """An ungrouped convolution as one `dot_general` per output position, contracting
     the features and the whole window, the results stacked.  This is the shape of a
@@ -67,23 +87,15 @@ def _per_output_position(b: FunctionBuilder, lhs, rhs, out, params: dict):
     In (N, C, spatial...) / (O, I, window...) layouts: the lhs is padded (interior
     padding is the lhs dilation); output position p reads the strided slice of it that
     starts at p * stride and steps by the rhs dilation."""
-    lhs_spec, rhs_spec, out_spec = params["dimension_numbers"]
-    x, w = _transpose(b, lhs, lhs_spec), _transpose(b, rhs, rhs_spec)
+    out_spec = params["dimension_numbers"].out_spec
+    x, w = _canonical_padded(b, lhs, rhs, params)
     n, o, window = x.shape[0], w.shape[0], w.shape[2:]
-    config = [(0, 0, 0)] * 2 + [(lo, hi, d - 1) for (lo, hi), d in
-                                zip(params["padding"], params["lhs_dilation"])]
-    x = pad(b, x, b.constant(0, x.dtype), config)
     out_spatial = [out.shape[d] for d in out_spec[2:]]
     spatial = list(range(2, x.ndim))
     columns = []
     for position in itertools.product(*(range(m) for m in out_spatial)):
         starts = [p * stride for p, stride in zip(position, params["window_strides"])]
-        limits = [s + (k - 1) * r + 1 for s, k, r in
-                  zip(starts, window, params["rhs_dilation"])]
-        patch = b.emit("stablehlo.slice", x, shape=(n, x.shape[1], *window), attrs={
-            "start_indices": i64_array([0, 0, *starts]),
-            "limit_indices": i64_array([n, x.shape[1], *limits]),
-            "strides": i64_array([1, 1, *params["rhs_dilation"]])})
+        patch = _spatial_slice(b, x, starts, window, params["rhs_dilation"])
         column = b.emit("stablehlo.dot_general", patch, w, shape=(n, o), attrs={
             "dot_dimension_numbers": "#stablehlo.dot<lhs_contracting_dimensions = "
             f"{dims_list([1, *spatial])}, rhs_contracting_dimensions = "
@@ -123,25 +135,17 @@ def _grouped_convolution(b: FunctionBuilder, lhs, rhs, out, params: dict):
     (batch groups, batch, feature groups, features, positions), and contracts the
     features with the kernel at that offset, (batch groups, feature groups, outputs per
     group, features), batched over both group axes."""
-    lhs_spec, rhs_spec, out_spec = params["dimension_numbers"]
+    out_spec = params["dimension_numbers"].out_spec
     batch_groups, groups = params["batch_group_count"], params["feature_group_count"]
-    x, w = _transpose(b, lhs, lhs_spec), _transpose(b, rhs, rhs_spec)
+    x, w = _canonical_padded(b, lhs, rhs, params)
     n, o, i = x.shape[0], w.shape[0], w.shape[1]
-    config = [(0, 0, 0)] * 2 + [(lo, hi, d - 1) for (lo, hi), d in
-                                zip(params["padding"], params["lhs_dilation"])]
-    x = pad(b, x, b.constant(0, x.dtype), config)
     out_spatial = [out.shape[d] for d in out_spec[2:]]
     positions = int(np.prod(out_spatial, dtype=np.int64))
     kernel_shape = (batch_groups, groups, o // (batch_groups * groups), i)
     total = None
     for offset in itertools.product(*(range(k) for k in w.shape[2:])):
         starts = [k * r for k, r in zip(offset, params["rhs_dilation"])]
-        limits = [s + (m - 1) * stride + 1 for s, m, stride in
-                  zip(starts, out_spatial, params["window_strides"])]
-        window = b.emit("stablehlo.slice", x, shape=(n, x.shape[1], *out_spatial), attrs={
-            "start_indices": i64_array([0, 0, *starts]),
-            "limit_indices": i64_array([n, x.shape[1], *limits]),
-            "strides": i64_array([1, 1, *params["window_strides"]])})
+        window = _spatial_slice(b, x, starts, out_spatial, params["window_strides"])
         window = _reshape(b, window, (batch_groups, n // batch_groups, groups, i, positions))
         tap = b.emit("stablehlo.slice", w, shape=(o, i) + (1,) * len(offset), attrs={
             "start_indices": i64_array([0, 0, *offset]),
