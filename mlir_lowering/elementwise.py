@@ -10,6 +10,7 @@ give 0 (logical, left) or the sign fill (arithmetic).
 import numpy as np
 
 from ..core import dtypes
+from ..core.graph import Literal
 from ..core.primitives import elementwise as ew
 from . import precise_math
 from .builder import FunctionBuilder, Value
@@ -125,8 +126,11 @@ def _abs(b: FunctionBuilder, x):
 
 def _pow(b: FunctionBuilder, x, y):
     x, y = _broadcast_scalars(b, (x, y))
-    return b.emit("stablehlo.power", x, y) if x.dtype.kind == "c" else precise_math.power(
-        b, x, y)
+    if x.dtype.kind == "c":
+        return b.emit("stablehlo.power", x, y)
+    base = b.eqn.inputs[0] if b.eqn is not None else None
+    known = float(np.asarray(base.value)) if type(base) is Literal else None
+    return precise_math.power(b, x, y, base=known)
 
 
 def _real_formula(name: str, formula):

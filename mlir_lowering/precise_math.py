@@ -72,14 +72,17 @@ def odd(name: str):
     return formula
 
 
-def power(b: FunctionBuilder, x: Value, y: Value) -> Value:
+def power(b: FunctionBuilder, x: Value, y: Value, base: float | None = None) -> Value:
     """C's pow from |x| ** y: negated for a negative x (sign bit set) and an odd
     (finite) integer y; NaN for a finite x < 0 and a non-integer y; 1 where y == 0,
-    x == 1, or |x| == 1 and y is infinite (a NaN y stays NaN for x == -1)."""
+    x == 1, or |x| == 1 and y is infinite (a NaN y stays NaN for x == -1).  `base`: the
+    value of x when the program fixes it (a literal), whose logarithm is then computed
+    here rather than by IREE at compile time (docs/iree_defects.md, 19)."""
     zero, one = _const(b, 0, x), _const(b, 1, x)
     magnitude = b.emit("stablehlo.power", absolute(b, x), y)
     if x.dtype in (dtypes.float32, dtypes.float64):
-        magnitude = _accurate_power(b, absolute(b, x), y, magnitude)
+        magnitude = _accurate_power(b, absolute(b, x), y, magnitude,
+                                    None if base is None else abs(base))
     integer = b.compare(b.emit("stablehlo.floor", y), y, "EQ")
     odd = _both(b, _both(b, integer, _is_finite(b, y)), b.compare(
         b.emit("stablehlo.remainder", y, _const(b, 2, x)), zero, "NE"))
@@ -123,7 +126,8 @@ def _two_product(b: FunctionBuilder, p: Value, q: Value) -> tuple[Value, Value]:
     return hi, lo
 
 
-def _accurate_power(b: FunctionBuilder, a: Value, y: Value, fallback: Value) -> Value:
+def _accurate_power(b: FunctionBuilder, a: Value, y: Value, fallback: Value,
+                    known_a: float | None = None) -> Value:
     """a ** y for a normal a > 0 and a moderate finite y, within ~2 ulp: exp(y log a)
     with log a and the product carried in two words (IREE's pow loses ~log2|y log a|
     bits: 2 ** 100 was off by 2e-6 in float32). `fallback` elsewhere (zeros, subnormals,
@@ -131,9 +135,16 @@ def _accurate_power(b: FunctionBuilder, a: Value, y: Value, fallback: Value) -> 
 
     log a = e ln 2 + log m, m in [sqrt(1/2), sqrt(2)), log m = 2 atanh(s) with
     s = (m - 1) / (m + 1) in two words (its rounding error recovered exactly) and the
-    odd series s**3 ... in one."""
+    odd series s**3 ... in one. With `known_a` (a's value, fixed by the program) the two
+    words of log a are computed here, in extended precision."""
     dtype = np.dtype(a.dtype)
     info = np.finfo(dtype)
+    if known_a is not None and info.tiny <= known_a <= info.max:
+        log_a = np.log(np.longdouble(known_a))
+        log_hi = _const(b, float(dtype.type(log_a)), a)
+        log_lo = _const(b, float(dtype.type(log_a - np.longdouble(dtype.type(log_a)))), a)
+        always = b.constant(True, np.dtype(bool), y.shape)
+        return _exp_of_product(b, y, log_hi, log_lo, fallback, always)
     ints = np.dtype(f"i{dtype.itemsize}")
     bias, nmant = info.maxexp - 1, info.nmant
 
@@ -170,19 +181,30 @@ def _accurate_power(b: FunctionBuilder, a: Value, y: Value, fallback: Value) -> 
                                  add(b, add(b, s_lo, s_lo), tail)))
     log_hi, log_lo = add(b, log_hi, log_lo), sub(b, log_lo, sub(b, add(b, log_hi, log_lo),
                                                                   log_hi))
+    usable = _both(b, b.compare(a, _const(b, info.tiny, a), "GE"), _is_finite(b, a))
+    return _exp_of_product(b, y, log_hi, log_lo, fallback, usable)
+
+
+def _exp_of_product(b: FunctionBuilder, y: Value, log_hi: Value, log_lo: Value,
+                    fallback: Value, usable: Value) -> Value:
+    """exp(y * (log_hi + log_lo)) with the product in two words; `fallback` where not
+    `usable`, where y is huge or where the result overflows or underflows anyway."""
+    dtype = np.dtype(y.dtype)
+    info = np.finfo(dtype)
+    ln2_hi, ln2_lo = _LN2_PARTS[dtype]
     q_hi, q_err = _two_product(b, y, log_hi)
     q_lo = add(b, q_err, mul(b, y, log_lo))
     q = add(b, q_hi, q_lo)
     q_lo = sub(b, q_lo, sub(b, q, q_hi))
     # exp(q + q_lo) = 2 ** n * exp(r), |r| <= ln 2 / 2, where IREE's exp is accurate
     # (near overflow it was 4.6 ulp off).
-    n = b.emit("stablehlo.round_nearest_even", mul(b, q, _const(b, 1 / np.log(2), a)))
-    r = add(b, sub(b, sub(b, q, mul(b, n, _const(b, ln2_hi, a))),
-                   mul(b, n, _const(b, ln2_lo, a))), q_lo)
+    n = b.emit("stablehlo.round_nearest_even", mul(b, q, _const(b, 1 / np.log(2), y)))
+    r = add(b, sub(b, sub(b, q, mul(b, n, _const(b, ln2_hi, y))),
+                   mul(b, n, _const(b, ln2_lo, y))), q_lo)
     result = _times_power_of_two(b, exp(b, r), n)
-    usable = _both(b, _both(b, b.compare(a, _const(b, info.tiny, a), "GE"), _is_finite(b, a)),
-                   b.compare(absolute(b, y), _const(b, 2.0 ** (info.maxexp // 2), a), "LT"))
-    usable = _both(b, usable, b.compare(absolute(b, q), _const(b, np.log(info.max), a), "LT"))
+    usable = _both(b, usable,
+                   b.compare(absolute(b, y), _const(b, 2.0 ** (info.maxexp // 2), y), "LT"))
+    usable = _both(b, usable, b.compare(absolute(b, q), _const(b, np.log(info.max), y), "LT"))
     return b.select(usable, result, fallback)
 
 
