@@ -57,7 +57,7 @@ def _write_rows(b: FunctionBuilder, buffer: Value, rows: Value, start: Value) ->
                   *[zero] * (buffer.ndim - 1))
 
 
-def _counted_loop(b: FunctionBuilder, trips: int, state, body):
+def counted_loop(b: FunctionBuilder, trips: int, state, body):
     """`state = body(counter, state)` for counter in range(trips), as a
     `stablehlo.while` (inline when `trips` is 1); returns the final state."""
     if trips == 0:
@@ -137,7 +137,7 @@ def _scan(b: FunctionBuilder, *operands, body, num_consts, num_carry, length, re
                 c, y = step(add(first, k), c, y, base)
             return c + y
 
-        state = _counted_loop(b, trips, carry + buffers, trip)
+        state = counted_loop(b, trips, carry + buffers, trip)
         carry, buffers = state[:num_carry], state[num_carry:]
         for k in range(trips * unroll, count):
             carry, buffers = step(add(start, k), carry, buffers, base)
@@ -163,7 +163,7 @@ def _scan(b: FunctionBuilder, *operands, body, num_consts, num_carry, length, re
                                            for a in y_avals], base)
         return c + [_write_rows(b, f, part, base) for f, part in zip(full, parts)]
 
-    state = _counted_loop(b, chunks, carry + ys, outer)
+    state = counted_loop(b, chunks, carry + ys, outer)
     carry, ys = steps(const(chunks * chunk), rest, state[:num_carry], state[num_carry:], None)
     return carry + ys
 

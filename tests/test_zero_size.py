@@ -15,6 +15,7 @@ import sys
 import textwrap
 
 import conv_cases
+import factorization_cases
 import numpy as np
 import pytest
 
@@ -201,6 +202,7 @@ def cases(seed: int) -> dict:
                                        [f(0, 2), f(3)]),
     })
     out.update(conv_cases.zero_size_cases(f))
+    out.update(factorization_cases.zero_size_cases(f))
     out["einsum:zero_length_axis"] = (lambda x, y: jnp.einsum("ij,jk->ik", x, y),
                                       [f(3, 0), f(0, 2)])
     return out

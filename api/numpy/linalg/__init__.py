@@ -1,10 +1,10 @@
-"""irax.numpy.linalg: norms and the matrix products of NumPy's `linalg` namespace.
+"""irax.numpy.linalg: norms, matrix products and the functions built on matrix
+factorizations of NumPy's `linalg` namespace.
 
-Everything here is a composition of irax primitives (reductions, elementwise ops,
-`dot_general`), so it traces, differentiates and compiles like any irax.numpy code.
-Factorizations and what needs them (det, inv, solve, slogdet, cholesky, eigh, svd, qr,
-and the matrix norms 2, -2 and 'nuc', which are singular values) are not provided:
-they need primitives of their own.
+Norms and products are compositions of irax primitives (reductions, elementwise ops,
+`dot_general`); `cholesky`, `solve`, `inv`, `det` and `slogdet` (`factorizations.py`)
+use the `cholesky` and `lu` primitives. Not provided yet: eigh, svd, qr, eig, pinv,
+lstsq, matrix_rank, cond and the matrix norms 2, -2 and 'nuc' (singular values).
 """
 import numpy as np
 
