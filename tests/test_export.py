@@ -14,6 +14,7 @@ import pytest
 
 import irax
 import irax.numpy as jnp
+from irax import lax
 from irax.core.aval import ShapedArray
 from irax.runtime.artifact import ArtifactError, add_checksum, load, read_metadata
 from irax.runtime.compiler import compile_mlir
@@ -321,6 +322,8 @@ def test_float64_on_cpu_exports_libm_free_math_and_refuses_trigonometry(x64):
     with pytest.raises(ExportError, match=r"float64 math at `sin` at .*test_export.py:\d+ "
                                           r"cannot be compiled into a standalone CPU"):
         export(lambda x: jnp.sin(x) + 1.0, x)
+    with pytest.raises(ExportError, match=r"float64 math at `lgamma` at "):  # CHLO: libm too
+        export(lambda x: lax.lgamma(x), x)
     with pytest.raises(ExportError, match="float64 or float16, which IREE's default Vulkan"):
         export(lambda x: x * 2, x, target="vulkan")
 

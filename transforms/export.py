@@ -39,7 +39,8 @@ TARGETS = ("cpu", "cuda", "vulkan", "metal")
 """What `export` compiles for."""
 _DEVICE_ALIASES = {"cpu": "local", "cuda": "cuda", "vulkan": "vulkan", "metal": "metal"}
 _F64_OR_F16 = re.compile(r"[<x]f(?:16|64)\b")
-_F64_LIBM_PRIMITIVES = {"sin", "cos", "tan", "tanh", "asin", "acos", "atan", "atan2", "rem"}
+_F64_LIBM_PRIMITIVES = {"sin", "cos", "tan", "tanh", "asin", "acos", "atan", "atan2", "rem",
+                        "lgamma", "digamma", "polygamma"}
 """Primitives whose float64 CPU code calls libm, which IREE's embedded ELF lacks."""
 _DIAGNOSTIC_LINE = re.compile(r"^(?:error: )?(\S+?):(\d+):\d+: ", re.MULTILINE)
 
