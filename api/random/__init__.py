@@ -13,9 +13,13 @@ scheme, `jax_threefry_partitionable=True`, the default since JAX 0.5).
 """
 from .continuous import *
 from .continuous import __all__ as _continuous
+from .counts import *
+from .counts import __all__ as _counts
 from .discrete import *
 from .discrete import __all__ as _discrete
+from .distributions import *
+from .distributions import __all__ as _distributions
 from .keys import *
 from .keys import __all__ as _keys
 
-__all__ = [*_keys, *_continuous, *_discrete]
+__all__ = [*_keys, *_continuous, *_counts, *_discrete, *_distributions]
