@@ -16,6 +16,7 @@ import textwrap
 
 import conv_cases
 import factorization_cases
+import fft_cases
 import numpy as np
 import pytest
 import special_cases
@@ -205,6 +206,7 @@ def cases(seed: int) -> dict:
     out.update(conv_cases.zero_size_cases(f))
     out.update(factorization_cases.zero_size_cases(f))
     out.update(special_cases.zero_size_cases(f))
+    out.update(fft_cases.zero_size_cases(f))
     out["einsum:zero_length_axis"] = (lambda x, y: jnp.einsum("ij,jk->ik", x, y),
                                       [f(3, 0), f(0, 2)])
     return out

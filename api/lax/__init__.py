@@ -19,6 +19,7 @@ from irax.core.primitives.elementwise import (
     select, select_n, shift_left, shift_right_arithmetic, shift_right_logical, sign, sin, sinh,
     sqrt, stop_gradient, sub, tan, tanh,
 )
+from irax.core.primitives.fft import FftType, fft
 from irax.core.primitives.indexing import (
     GatherDimensionNumbers, GatherScatterMode, ScatterDimensionNumbers, gather, scatter,
     scatter_add, scatter_max, scatter_min, scatter_mul)
@@ -97,7 +98,7 @@ __all__ = [
     "real", "rem", "rsqrt", "shift_left", "shift_right_arithmetic", "shift_right_logical", "sign",
     "sin", "sinh", "sqrt", "sub", "tan", "tanh",
     # the others
-    "RoundingMethod", "all_gather", "associative_scan", "argmax", "argmin", "axis_index",
+    "FftType", "RoundingMethod", "all_gather", "fft", "associative_scan", "argmax", "argmin", "axis_index",
     "bitcast_convert_type",
     "broadcast", "broadcast_in_dim", "broadcasted_iota", "clamp", "concatenate",
     "convert_element_type", "cummax", "cummin", "cumprod", "cumsum", "dot", "dot_general",
