@@ -415,6 +415,11 @@ LINALG = {
     "linalg.matrix_power": (lambda x: jnp.linalg.matrix_power(x, 5), SQ / 2),
     "linalg.matrix_power:zero": (lambda x: jnp.linalg.matrix_power(x, 0), T3[:, :3, :3]),
     "linalg.multi_dot": (lambda *xs: jnp.linalg.multi_dot(xs), V3, A, SQ, V4),
+    "linalg.cholesky": (lambda x: jnp.linalg.cholesky(x @ x.T + 4 * jnp.eye(4)), SQ),
+    "linalg.solve": (lambda a, b: jnp.linalg.solve(a + 4 * jnp.eye(4), b), SQ, V4),
+    "linalg.inv": (lambda a: jnp.linalg.inv(a + 4 * jnp.eye(4)), SQ),
+    "linalg.det": (jnp.linalg.det, SQ),
+    "linalg.slogdet": (lambda a: tuple(jnp.linalg.slogdet(a)), SQ),
 }
 
 CREATION = {
@@ -595,6 +600,8 @@ EXCLUDED = {
     "promote_types", "result_type", "can_cast", "issubdtype",
     # works on shape tuples only; returns a tuple.
     "broadcast_shapes",
+    # slogdet's result type (a named tuple), not a function.
+    "linalg.SlogdetResult",
 }
 
 
