@@ -708,7 +708,10 @@ def test_power_of_a_literal_base_is_within_two_ulp(private_cache_dir, request, d
     bases = (0.9, 1e-3, 7.0, 2.0, 1.0, 0.0, -2.0, np.inf, 1e-30)
     powers = lambda y: tuple(dtype(base) ** y for base in bases)  # one program: literals
     assert str(irax.make_graph(powers)(y[:1])).count("pow ") == len(bases)
-    for base, got in zip(bases, irax.jit(powers)(y)):
+    compiled = irax.jit(powers)
+    first = compiled(y[::-1])  # a second call with other inputs: the cached program
+    for base, got, again in zip(bases, compiled(y), first):
+        np.testing.assert_array_equal(np.asarray(again)[::-1], np.asarray(got))
         got = np.asarray(got).astype(np.float64)
         with np.errstate(all="ignore"):
             want = np.power(np.longdouble(dtype(base)), y.astype(np.longdouble))
